@@ -1,0 +1,28 @@
+"""Shared pieces of the JSON API: how service errors become HTTP answers."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# Error codes that mean "this clashes with something that exists": 409, not 400.
+CONFLICT_CODES = {"unique", "not_empty"}
+
+
+def _codes(error: DjangoValidationError) -> set[str]:
+    if hasattr(error, "error_dict"):
+        return {e.code for errors in error.error_dict.values() for e in errors}
+    return {e.code for e in error.error_list}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: a service's Django ValidationError answers 400 with the messages keyed
+    by field (409 for name conflicts and non-empty deletes)."""
+    if isinstance(exc, DjangoValidationError):
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        code = status.HTTP_409_CONFLICT if _codes(exc) & CONFLICT_CODES else status.HTTP_400_BAD_REQUEST
+        return Response(body, status=code)
+    if isinstance(exc, PermissionDenied):
+        return Response({"detail": str(exc) or "You may not do this."}, status=status.HTTP_403_FORBIDDEN)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,282 @@
+"""The console's one client for the Kubernetes API.
+
+Builds the API client from settings (an explicit kubeconfig, the in-cluster service
+account, or the local control plane's kubeconfig), applies manifests with server-side
+apply under one field manager, deletes what carries the console's ownership labels,
+and turns API failures into the typed errors below. No other module imports
+`kubernetes`.
+"""
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import urllib3
+from django.conf import settings
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+log = logging.getLogger(__name__)
+
+# Every label and annotation the console writes lives under this prefix.
+PREFIX = "kubeconsole.io"
+FIELD_MANAGER = "kube-console"
+MANAGED_BY = f"{PREFIX}/managed-by"
+OWNER = f"{PREFIX}/owner"
+
+
+def label_key(name: str) -> str:
+    """The console's label or annotation key for `name`."""
+    return f"{PREFIX}/{name}"
+
+
+def ownership_labels(owner: str) -> dict[str, str]:
+    """Labels that mark an object as created by the console for `owner` ("project-7", "gateway-3"):
+    short, so they always fit a label value."""
+    return {MANAGED_BY: FIELD_MANAGER, OWNER: owner}
+
+
+def is_managed(obj: dict | None) -> bool:
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY) == FIELD_MANAGER
+
+
+@dataclass(frozen=True)
+class Kind:
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/api/{self.api_version}" if "/" not in self.api_version else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.plural}"
+        return f"{base}/{quote(name, safe='')}" if name else base
+
+
+# The kinds the console reads or writes. Known up front, so no discovery round trips.
+KINDS = {
+    (kind.api_version, kind.kind): kind
+    for kind in [
+        Kind("v1", "Namespace", "namespaces", False),
+        Kind("v1", "Node", "nodes", False),
+        Kind("v1", "Service", "services", True),
+        Kind("v1", "Secret", "secrets", True),
+        Kind("v1", "ConfigMap", "configmaps", True),
+        Kind("v1", "ServiceAccount", "serviceaccounts", True),
+        Kind("v1", "Event", "events", True),
+        Kind("apps/v1", "Deployment", "deployments", True),
+        Kind("networking.k8s.io/v1", "Ingress", "ingresses", True),
+        Kind("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
+        Kind("rbac.authorization.k8s.io/v1", "Role", "roles", True),
+        Kind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
+        Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
+        Kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
+        Kind("traefik.io/v1alpha1", "IngressRoute", "ingressroutes", True),
+        Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
+    ]
+}
+
+
+def kind_of(api_version: str, kind: str) -> Kind:
+    try:
+        return KINDS[(api_version, kind)]
+    except KeyError:
+        raise ValueError(f"the console does not manage {kind} ({api_version})") from None
+
+
+class ClusterError(Exception):
+    """The cluster refused or could not answer a request. `message` is the API server's own words."""
+
+    retryable = False
+
+    def __init__(self, message: str, status: int | None = None, reason: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.reason = reason
+
+
+class ClusterUnavailable(ClusterError):
+    """The API server could not be reached or answered with a server-side failure; worth retrying."""
+
+    retryable = True
+
+
+class NotFound(ClusterError):
+    pass
+
+
+class Conflict(ClusterError):
+    retryable = True
+
+
+class Invalid(ClusterError):
+    """The API server rejected the object as invalid (HTTP 422 or 400)."""
+
+
+class Forbidden(ClusterError):
+    """The console's credentials may not do this (HTTP 401 or 403)."""
+
+
+def error_from_api_exception(error: ApiException) -> ClusterError:
+    message, reason = error.reason or "", ""
+    try:
+        body = json.loads(error.body or "")
+        message, reason = body.get("message") or message, body.get("reason") or ""
+    except (TypeError, ValueError):
+        pass
+    status = error.status or 0
+    if status == 404:
+        kind = NotFound
+    elif status == 409:
+        kind = Conflict
+    elif status in (400, 422):
+        kind = Invalid
+    elif status in (401, 403):
+        kind = Forbidden
+    else:
+        kind = ClusterUnavailable
+    return kind(message or f"HTTP {status}", status=status, reason=reason)
+
+
+_local = threading.local()
+
+
+def api_client() -> k8s_client.ApiClient:
+    """The API client for this process and thread, built from settings on first use."""
+    cached = getattr(_local, "client", None)
+    if cached is not None and cached[0] == os.getpid():
+        return cached[1]
+    source, path = settings.CLUSTER_SOURCE
+    configuration = k8s_client.Configuration()
+    try:
+        if source == "in-cluster":
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(config_file=path, client_configuration=configuration)
+    except (ConfigException, OSError) as error:
+        hint = " (start the local control plane with scripts/start)" if source == "local" else ""
+        where = path or "the in-cluster service account"
+        raise ClusterUnavailable(f"No cluster credentials at {where}{hint}: {error}") from None
+    configuration.retries = 1
+    client = k8s_client.ApiClient(configuration)
+    _local.client = (os.getpid(), client)
+    return client
+
+
+def reset_client() -> None:
+    """Forget the cached client, e.g. after the kubeconfig changed."""
+    _local.client = None
+
+
+def request(method: str, path: str, body=None, query: list | None = None, content_type: str | None = None):
+    """One call to the API server; returns the decoded JSON body or raises a ClusterError."""
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    try:
+        response = api_client().call_api(
+            path,
+            method,
+            query_params=query or [],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+            _request_timeout=settings.CLUSTER_TIMEOUT_SECONDS,
+        )
+    except ApiException as error:
+        raise error_from_api_exception(error) from None
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise ClusterUnavailable(f"The Kubernetes API server is unreachable: {error}") from None
+    data = response.data
+    return json.loads(data) if data else None
+
+
+def apply(manifest: dict) -> dict:
+    """Server-side apply of one manifest under the console's field manager; returns the live object."""
+    kind = kind_of(manifest["apiVersion"], manifest["kind"])
+    metadata = manifest["metadata"]
+    path = kind.path(metadata.get("namespace"), metadata["name"])
+    query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+    return request("PATCH", path, body=manifest, query=query, content_type="application/apply-patch+yaml")
+
+
+def apply_replacing(manifest: dict) -> dict:
+    """Applies a manifest; when the API server refuses because an immutable field changed (an
+    IngressClass's controller, a Deployment's selector), deletes the object and creates it anew."""
+    try:
+        return apply(manifest)
+    except Invalid as error:
+        if "immutable" not in error.message:
+            raise
+    metadata = manifest["metadata"]
+    log.info("replacing %s %s: an immutable field changed", manifest["kind"], metadata["name"])
+    delete(manifest["apiVersion"], manifest["kind"], metadata["name"], metadata.get("namespace"))
+    return apply(manifest)
+
+
+def apply_status(manifest: dict, field_manager: str = FIELD_MANAGER) -> dict:
+    """Server-side apply to the status subresource, as the controller owning that status would."""
+    kind = kind_of(manifest["apiVersion"], manifest["kind"])
+    metadata = manifest["metadata"]
+    path = kind.path(metadata.get("namespace"), metadata["name"]) + "/status"
+    query = [("fieldManager", field_manager), ("force", "true")]
+    return request("PATCH", path, body=manifest, query=query, content_type="application/apply-patch+yaml")
+
+
+def get(api_version: str, kind: str, name: str, namespace: str | None = None) -> dict | None:
+    """The live object, or None when it does not exist."""
+    try:
+        return request("GET", kind_of(api_version, kind).path(namespace, name))
+    except NotFound:
+        return None
+
+
+def list_objects(api_version: str, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
+    query = [("labelSelector", selector)] if selector else []
+    answer = request("GET", kind_of(api_version, kind).path(namespace), query=query)
+    return answer.get("items", [])
+
+
+def delete(api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
+    """Deletes one object; False when it was already gone."""
+    body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+    try:
+        request("DELETE", kind_of(api_version, kind).path(namespace, name), body=body)
+    except NotFound:
+        return False
+    return True
+
+
+def object_key(obj: dict) -> tuple[str, str, str, str]:
+    metadata = obj["metadata"]
+    return obj["apiVersion"], obj["kind"], metadata.get("namespace") or "", metadata["name"]
+
+
+def delete_unwanted(owner: str, kinds: list[tuple[str, str]], wanted: list[dict], namespace: str | None = None):
+    """Deletes the objects of `kinds` labelled as owned by `owner` that are not in `wanted`.
+
+    Only objects carrying the console's ownership labels are ever listed, so nothing the
+    console did not create can be deleted here. Returns the keys of what was deleted.
+    """
+    wanted_keys = {object_key(obj) for obj in wanted}
+    selector = f"{MANAGED_BY}={FIELD_MANAGER},{OWNER}={owner}"
+    deleted = []
+    for api_version, kind in kinds:
+        for live in list_objects(api_version, kind, namespace, selector):
+            live.setdefault("apiVersion", api_version)
+            live.setdefault("kind", kind)
+            key = object_key(live)
+            if key not in wanted_keys and delete(api_version, kind, key[3], key[2] or None):
+                deleted.append(key)
+    return deleted

@@ -1,0 +1,134 @@
+"""The reconcile machinery shared by every app.
+
+A change to a reconciled row bumps its generation and, once the transaction commits,
+enqueues that row's reconcile task. The periodic `resync` task re-enqueues whatever is
+not yet in sync and asks each reconciler for objects that drifted in the cluster, so
+a change survives Redis, a worker or the API server being down for a while.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.db import models, transaction
+from django.db.models import F
+from kombu.exceptions import OperationalError
+
+from console.cluster import ClusterError, kind_of
+
+log = logging.getLogger(__name__)
+
+# Failed reconciles retry with exponential backoff and full jitter, capped; after the
+# last retry the periodic pass picks the object up again.
+RETRY_FACTOR_SECONDS = 2
+RETRY_MAX_SECONDS = 120
+MAX_RETRIES = 8
+
+
+def retry_later(task, error: Exception, countdown: float | None = None):
+    """Raises Celery's Retry for `task` after a backoff delay (or `countdown`)."""
+    if countdown is None:
+        countdown = get_exponential_backoff_interval(
+            RETRY_FACTOR_SECONDS, task.request.retries, RETRY_MAX_SECONDS, full_jitter=True
+        )
+    raise task.retry(exc=error, countdown=countdown, max_retries=MAX_RETRIES)
+
+
+@dataclass(frozen=True)
+class Reconciler:
+    model: type[models.Model]
+    task: object  # the Celery task taking the row's primary key
+    drifted: Callable[[], list] | None = None  # primary keys of in-sync rows the cluster no longer matches
+
+
+_reconcilers: list[Reconciler] = []
+# Called with a project before its namespace is deleted, to remove what lives outside it.
+_namespace_cleanups: list[Callable] = []
+
+
+# Called after an object of a kind is reconciled, with the object: e.g. routes follow their gateway.
+_followers: dict[str, list[Callable]] = {}
+
+
+def follow(kind: str, callback: Callable) -> None:
+    _followers.setdefault(kind, []).append(callback)
+
+
+def reconciled(kind: str, instance) -> None:
+    for callback in _followers.get(kind, []):
+        callback(instance)
+
+
+def on_namespace_removal(cleanup: Callable) -> None:
+    _namespace_cleanups.append(cleanup)
+
+
+def before_namespace_removal(project) -> None:
+    for cleanup in _namespace_cleanups:
+        cleanup(project)
+
+
+def check_namespace(manifests: list[dict], namespace: str) -> None:
+    """Refuses to touch anything outside `namespace`: every namespaced manifest a task is about to
+    apply must be in the namespace of the object the task was handed."""
+    for manifest in manifests:
+        kind = kind_of(manifest["apiVersion"], manifest["kind"])
+        if kind.namespaced and manifest["metadata"].get("namespace") != namespace:
+            raise PermissionError(
+                f"refusing to apply {manifest['kind']} {manifest['metadata'].get('name')} outside namespace {namespace}"
+            )
+
+
+def register(model, task, drifted=None) -> None:
+    _reconcilers.append(Reconciler(model, task, drifted))
+
+
+def send(task, pk) -> None:
+    """Queues a reconcile now. When Redis is down this logs and returns: the periodic
+    pass queues the object again once Redis is back, so the change is not lost."""
+    try:
+        task.delay(pk)
+    except OperationalError as error:
+        log.warning("could not queue %s(%s), the next resync will: %s", task.name, pk, error)
+
+
+def enqueue(task, pk) -> None:
+    """Queues a reconcile once the current transaction commits."""
+    transaction.on_commit(lambda: send(task, pk))
+
+
+def changed(instance) -> None:
+    """Marks a reconciled row as changed: bumps its generation and queues its reconcile."""
+    type(instance).objects.filter(pk=instance.pk).update(generation=F("generation") + 1)
+    instance.refresh_from_db(fields=["generation"])
+    enqueue(task_for(type(instance)), instance.pk)
+
+
+def task_for(model):
+    for reconciler in _reconcilers:
+        if reconciler.model is model:
+            return reconciler.task
+    raise LookupError(f"no reconciler registered for {model.__name__}")
+
+
+@shared_task(name="console.reconcile.resync", ignore_result=True)
+def resync() -> dict:
+    """Re-enqueues every object whose observed generation lags, and every drifted one."""
+    queued = {}
+    for reconciler in _reconcilers:
+        lagging = set(
+            reconciler.model.objects.filter(observed_generation__lt=F("generation")).values_list("pk", flat=True)
+        )
+        if reconciler.drifted is not None:
+            try:
+                lagging.update(reconciler.drifted())
+            except ClusterError as error:
+                log.warning("drift check for %s failed: %s", reconciler.model.__name__, error.message)
+        for pk in sorted(lagging):
+            send(reconciler.task, pk)
+        queued[reconciler.model.__name__] = len(lagging)
+    if any(queued.values()):
+        log.info("resync queued %s", queued)
+    return queued
