@@ -1,0 +1,207 @@
+"""The tenancy API. Thin like the HTML views: look up what the caller may see (404 otherwise),
+check the permission table (403), call the same service functions."""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from tenants import permissions as perms
+from tenants import services
+from tenants.api.serializers import (
+    MemberInviteSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+    WorkspaceSerializer,
+    WorkspaceUpdateSerializer,
+)
+from tenants.models import Project, Workspace
+from tenants.scopes import PROJECT, WORKSPACE
+
+
+def visible_project(request, name: str, action: str) -> Project:
+    """The project named `name` if the caller can see it (404 otherwise) and may do `action` (403)."""
+    project = get_object_or_404(Project.objects.visible_to(request.user).select_related("workspace"), name=name)
+    perms.require(request.user, action, project)
+    return project
+
+
+def valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Accounts; platform admins only. Disable a user with PATCH {"is_active": false}."""
+
+    serializer_class = UserSerializer
+    lookup_field = "username"
+    lookup_value_regex = "[^/]+"
+    search_fields = ["username", "email"]
+    ordering_fields = ["username", "date_joined"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        perms.require(request.user, "manage_users")
+
+    def get_queryset(self):
+        return get_user_model().objects.order_by("username")
+
+    def create(self, request, *args, **kwargs):
+        data = valid(UserSerializer, request)
+        user = services.create_user(
+            username=data["username"],
+            email=data.get("email", ""),
+            password=data["password"],
+            platform_admin=data.get("is_superuser", False),
+        )
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
+    def partial_update(self, request, username=None):
+        user = self.get_object()
+        data = valid(UserUpdateSerializer, request)
+        if user == request.user and data.get("is_active") is False:
+            return Response({"is_active": ["You cannot disable your own account."]}, status=400)
+        services.update_user(user, **data)
+        return Response(UserSerializer(user).data)
+
+
+class WorkspaceViewSet(viewsets.ModelViewSet):
+    serializer_class = WorkspaceSerializer
+    lookup_field = "name"
+    search_fields = ["name", "alias", "description"]
+    ordering_fields = ["name", "created"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Workspace.objects.visible_to(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        perms.require(request.user, "create_workspace")
+        data = valid(WorkspaceSerializer, request)
+        admin = services.find_user(data.pop("admin", request.user.username), field="admin")
+        workspace = services.create_workspace(**data, admin=admin, by=request.user)
+        return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WorkspaceUpdateSerializer, responses=WorkspaceSerializer)
+    def partial_update(self, request, name=None):
+        workspace = self.get_object()
+        perms.require(request.user, "edit_workspace", workspace)
+        data = valid(WorkspaceUpdateSerializer, request)
+        services.update_workspace(
+            workspace,
+            alias=data.get("alias", workspace.alias),
+            description=data.get("description", workspace.description),
+        )
+        return Response(WorkspaceSerializer(workspace).data)
+
+    def destroy(self, request, name=None):
+        workspace = self.get_object()
+        perms.require(request.user, "delete_workspace", workspace)
+        services.delete_workspace(workspace)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectViewSet(viewsets.ModelViewSet):
+    """Projects: listed under their workspace, addressed by name (the namespace) on their own."""
+
+    serializer_class = ProjectSerializer
+    lookup_field = "name"
+    search_fields = ["name", "alias", "description"]
+    ordering_fields = ["name", "created"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        projects = Project.objects.visible_to(self.request.user).select_related("workspace")
+        if "workspace" in self.kwargs:
+            projects = projects.filter(workspace=self.workspace())
+        return projects
+
+    def workspace(self) -> Workspace:
+        return get_object_or_404(Workspace.objects.visible_to(self.request.user), name=self.kwargs["workspace"])
+
+    def create(self, request, *args, **kwargs):
+        workspace = self.workspace()
+        perms.require(request.user, "create_project", workspace)
+        data = valid(ProjectSerializer, request)
+        project = services.create_project(workspace=workspace, by=request.user, **data)
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
+    def partial_update(self, request, name=None):
+        project = self.get_object()
+        perms.require(request.user, "edit_project", project)
+        data = valid(ProjectUpdateSerializer, request)
+        services.update_project(
+            project, alias=data.get("alias", project.alias), description=data.get("description", project.description)
+        )
+        return Response(ProjectSerializer(project).data)
+
+    def destroy(self, request, name=None):
+        project = self.get_object()
+        perms.require(request.user, "delete_project", project)
+        services.delete_project(project)
+        return Response(ProjectSerializer(project).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MemberViewSet(viewsets.GenericViewSet):
+    """Members of a workspace or a project (the `scope` passed by the URL configuration)."""
+
+    serializer_class = MemberSerializer
+    lookup_field = "username"
+    lookup_value_regex = "[^/]+"
+    scope = None
+    search_fields = ["user__username", "user__email"]
+    ordering_fields = ["user__username", "role", "added"]
+
+    def owner(self, action: str):
+        obj = get_object_or_404(self.scope.visible(self.request.user), name=self.kwargs["name"])
+        perms.require(self.request.user, action, obj)
+        return obj
+
+    def get_queryset(self):
+        return self.scope.members(self.owner(self.scope.view_action))
+
+    def list(self, request, name=None):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(request=MemberInviteSerializer, responses=MemberSerializer)
+    def create(self, request, name=None):
+        owner = self.owner(self.scope.manage_action)
+        data = valid(MemberInviteSerializer, request)
+        membership = self.scope.add(owner, username=data["username"], role=data["role"], by=request.user)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, name=None, username=None):
+        membership = get_object_or_404(self.get_queryset(), user__username=username)
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer)
+    def partial_update(self, request, name=None, username=None):
+        owner = self.owner(self.scope.manage_action)
+        get_object_or_404(self.scope.members(owner), user__username=username)
+        data = valid(MemberRoleSerializer, request)
+        membership = self.scope.change(owner, username=username, role=data["role"], by=request.user)
+        return Response(MemberSerializer(membership).data)
+
+    def destroy(self, request, name=None, username=None):
+        owner = self.owner(self.scope.manage_action)
+        get_object_or_404(self.scope.members(owner), user__username=username)
+        self.scope.remove(owner, username=username, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkspaceMemberViewSet(MemberViewSet):
+    scope = WORKSPACE
+
+
+class ProjectMemberViewSet(MemberViewSet):
+    scope = PROJECT

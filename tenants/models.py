@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+
+from console.models import ReconciledModel
+from tenants import permissions
+from tenants.validators import validate_dns1123_label, validate_project_name
+
+
+class WorkspaceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        condition = permissions.visible_workspaces_filter(user)
+        return self if condition is None else self.filter(condition)
+
+
+class Workspace(models.Model):
+    """A group of projects and the people who work in them."""
+
+    name = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[validate_dns1123_label],
+        help_text="Lowercase letters, digits and '-'. Cannot be changed later.",
+        error_messages={"unique": "A workspace with this name already exists."},
+    )
+    alias = models.CharField(max_length=63, blank=True, help_text="A display name; any characters.")
+    description = models.TextField(max_length=1024, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.alias or self.name
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        condition = permissions.visible_projects_filter(user)
+        return self if condition is None else self.filter(condition)
+
+
+class Project(ReconciledModel):
+    """One Kubernetes namespace. Its name is the namespace's name, so it is unique console-wide."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[validate_project_name],
+        help_text="The namespace name: lowercase letters, digits and '-'. Cannot be changed later.",
+        error_messages={"unique": "A project with this name already exists."},
+    )
+    alias = models.CharField(max_length=63, blank=True, help_text="A display name; any characters.")
+    description = models.TextField(max_length=1024, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    deletion_requested = models.BooleanField(default=False, editable=False)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def namespace(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.alias or self.name
+
+
+class Membership(models.Model):
+    """A user's one role in a workspace or a project, and who gave it to them when."""
+
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role}"
+
+
+class WorkspaceMembership(Membership):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_memberships")
+    role = models.CharField(max_length=32, choices=permissions.WORKSPACE_ROLE_CHOICES)
+
+    class Meta(Membership.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="one_role_per_workspace")]
+
+
+class ProjectMembership(Membership):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
+    role = models.CharField(max_length=32, choices=permissions.PROJECT_ROLE_CHOICES)
+
+    class Meta(Membership.Meta):
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="one_role_per_project")]
+
+
+class MembershipEvent(models.Model):
+    """Who changed whose membership, how, and when. Names are copied so the log outlives the rows."""
+
+    ADDED, ROLE_CHANGED, REMOVED = "added", "role-changed", "removed"
+    ACTIONS = [(ADDED, "added"), (ROLE_CHANGED, "changed the role of"), (REMOVED, "removed")]
+
+    workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="membership_events")
+    project = models.ForeignKey(Project, null=True, on_delete=models.CASCADE, related_name="membership_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=150)
+    member_name = models.CharField(max_length=150)
+    action = models.CharField(max_length=16, choices=ACTIONS)
+    old_role = models.CharField(max_length=32, blank=True)
+    new_role = models.CharField(max_length=32, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_action_display()} {self.member_name}"
