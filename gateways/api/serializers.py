@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from gateways import flavors
+from gateways.models import Gateway
+
+
+class GatewayStatusSerializer(serializers.Serializer):
+    observed_generation = serializers.IntegerField()
+    conditions = serializers.ListField(child=serializers.DictField())
+    ingress_class = serializers.CharField()
+    addresses = serializers.ListField(child=serializers.CharField())
+    node_ports = serializers.DictField(child=serializers.IntegerField())
+    ready_replicas = serializers.IntegerField()
+
+
+class GatewaySerializer(serializers.ModelSerializer):
+    """PUT enables or updates; a setting left out takes its default."""
+
+    access_mode = serializers.ChoiceField(choices=flavors.ACCESS_MODES, default=flavors.NODE_PORT)
+    flavor = serializers.ChoiceField(choices=flavors.FLAVOR_CHOICES, default=flavors.NGINX_INC)
+    replicas = serializers.IntegerField(default=1)
+    service_annotations = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+    tracing = serializers.BooleanField(default=False)
+    config = serializers.DictField(child=serializers.CharField(), default=dict)
+    default_domain = serializers.CharField(allow_blank=True, default="")
+    external_address = serializers.CharField(allow_blank=True, default="")
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gateway
+        fields = ["enabled", *Gateway.SETTINGS, "generation", "status"]
+        read_only_fields = ["enabled", "generation"]
+
+    def get_status(self, gateway) -> GatewayStatusSerializer:
+        return GatewayStatusSerializer(
+            {
+                "observed_generation": gateway.observed_generation,
+                "conditions": gateway.conditions,
+                "ingress_class": gateway.ingress_class if gateway.enabled else "",
+                "addresses": gateway.addresses,
+                "node_ports": gateway.node_ports,
+                "ready_replicas": gateway.ready_replicas,
+            }
+        ).data

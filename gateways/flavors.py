@@ -1,0 +1,87 @@
+"""The ingress controllers a gateway can run, and what differs between them.
+
+Pure data, used by the model's choices, the validators, the renderers and the wizard.
+"""
+
+from dataclasses import dataclass, field
+
+NODE_PORT = "NodePort"
+LOAD_BALANCER = "LoadBalancer"
+ACCESS_MODES = [(NODE_PORT, "NodePort"), (LOAD_BALANCER, "LoadBalancer")]
+
+NGINX_INC = "nginx-inc"
+INGRESS_NGINX = "ingress-nginx"
+TRAEFIK = "traefik"
+
+# Controller settings a tenant may set, in the console's own words; each flavor maps them to
+# its configuration (or does not support them).
+SETTING_CONNECT_TIMEOUT = "connect-timeout"
+SETTING_READ_TIMEOUT = "read-timeout"
+SETTING_SEND_TIMEOUT = "send-timeout"
+SETTING_BODY_SIZE = "body-size"
+SETTINGS_HELP = {
+    SETTING_CONNECT_TIMEOUT: "Seconds to wait for a connection to a backend (1-3600).",
+    SETTING_READ_TIMEOUT: "Seconds to wait for a backend's response (1-3600).",
+    SETTING_SEND_TIMEOUT: "Seconds to wait while sending a request to a backend (1-3600).",
+    SETTING_BODY_SIZE: "Largest request body, e.g. 10m, 512k or 1024 (bytes); 0 means no limit.",
+}
+
+
+@dataclass(frozen=True)
+class Flavor:
+    key: str
+    label: str
+    image: str
+    controller: str  # the IngressClass spec.controller this flavor answers to
+    settings: dict[str, str]  # console setting -> the controller's ConfigMap key
+    tracing: dict[str, str] = field(default_factory=dict)  # ConfigMap entries that turn tracing on
+    note: str = ""
+
+
+FLAVORS = {
+    flavor.key: flavor
+    for flavor in [
+        Flavor(
+            key=NGINX_INC,
+            label="F5 NGINX Ingress Controller",
+            image="nginx/nginx-ingress:5.2.1",
+            controller="nginx.org/ingress-controller",
+            settings={
+                SETTING_CONNECT_TIMEOUT: "proxy-connect-timeout",
+                SETTING_READ_TIMEOUT: "proxy-read-timeout",
+                SETTING_SEND_TIMEOUT: "proxy-send-timeout",
+                SETTING_BODY_SIZE: "client-max-body-size",
+            },
+            tracing={"otel-trace-in-http": "true"},
+        ),
+        Flavor(
+            key=TRAEFIK,
+            label="Traefik",
+            image="traefik:v3.6.2",
+            controller="traefik.io/ingress-controller",
+            settings={
+                SETTING_CONNECT_TIMEOUT: "serversTransport.forwardingTimeouts.dialTimeout",
+                SETTING_READ_TIMEOUT: "serversTransport.forwardingTimeouts.responseHeaderTimeout",
+            },
+            tracing={"tracing": "true"},
+        ),
+        Flavor(
+            key=INGRESS_NGINX,
+            label="ingress-nginx (retired)",
+            image="registry.k8s.io/ingress-nginx/controller:v1.14.1",
+            controller="k8s.io/ingress-nginx",
+            settings={
+                SETTING_CONNECT_TIMEOUT: "proxy-connect-timeout",
+                SETTING_READ_TIMEOUT: "proxy-read-timeout",
+                SETTING_SEND_TIMEOUT: "proxy-send-timeout",
+                SETTING_BODY_SIZE: "proxy-body-size",
+            },
+            tracing={"enable-opentelemetry": "true"},
+            note=(
+                "ingress-nginx was retired upstream in March 2026 and gets no further security fixes. "
+                "Choose it only for clusters that already run it."
+            ),
+        ),
+    ]
+}
+FLAVOR_CHOICES = [(flavor.key, flavor.label) for flavor in FLAVORS.values()]

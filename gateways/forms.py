@@ -1,0 +1,43 @@
+from django import forms
+
+from console.forms import KeyValueField
+from gateways import flavors
+from gateways.models import Gateway
+
+
+class GatewayForm(forms.ModelForm):
+    """The Enable/Edit Gateway wizard: one form, shown a step at a time. Each step is validated on
+    the server before the next; the last submit validates everything again."""
+
+    STEPS = [
+        ("Access", ["access_mode", "flavor", "replicas"]),
+        ("Controller", ["service_annotations", "tracing", "config"]),
+        ("Addresses", ["default_domain", "external_address"]),
+    ]
+
+    service_annotations = KeyValueField(
+        label="Service annotations",
+        help_text="Added to the gateway's Service, e.g. your cloud's load-balancer settings.",
+    )
+    config = KeyValueField(
+        label="Controller settings",
+        suggestions=list(flavors.SETTINGS_HELP),
+        help_text="Allowed: " + " ".join(f"{key}: {text}" for key, text in flavors.SETTINGS_HELP.items()),
+    )
+
+    class Meta:
+        model = Gateway
+        fields = Gateway.SETTINGS
+        widgets = {"access_mode": forms.RadioSelect, "flavor": forms.RadioSelect}
+        labels = {"tracing": "Tracing (OpenTelemetry)"}
+
+    def step_errors(self, last_step: int) -> bool:
+        """Whether any field of the steps up to `last_step` has an error."""
+        fields = {name for _, names in self.STEPS[: last_step + 1] for name in names}
+        return any(name in fields for name in self.errors) or bool(self.non_field_errors())
+
+    def steps(self):
+        return [(title, [self[name] for name in names]) for title, names in self.STEPS]
+
+    def settings(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

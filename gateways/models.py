@@ -1,0 +1,123 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from console.models import ReconciledModel
+from console.validators import validate_address, validate_domain
+from gateways import flavors
+from gateways.policy import VALUE_KINDS
+from gateways.validators import validate_config, validate_replicas, validate_service_annotations
+from tenants.models import Project
+
+
+class Gateway(ReconciledModel):
+    """An ingress controller serving routes, with its own identity.
+
+    Today a gateway belongs to one project (KubeSphere's project gateway); `scope` leaves room for
+    workspace or cluster gateways that several projects attach to. Routes point at a gateway and
+    bind to it through its IngressClass.
+    """
+
+    # What a tenant sets; everything else is identity or the cluster's answer.
+    SETTINGS = [
+        "access_mode",
+        "flavor",
+        "replicas",
+        "service_annotations",
+        "tracing",
+        "config",
+        "default_domain",
+        "external_address",
+    ]
+    SCOPE_PROJECT = "project"
+    SCOPES = [(SCOPE_PROJECT, "Project")]
+
+    scope = models.CharField(max_length=16, choices=SCOPES, default=SCOPE_PROJECT, editable=False)
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="gateway")
+    enabled = models.BooleanField(default=True)
+    access_mode = models.CharField(max_length=16, choices=flavors.ACCESS_MODES, default=flavors.NODE_PORT)
+    flavor = models.CharField(max_length=16, choices=flavors.FLAVOR_CHOICES, default=flavors.NGINX_INC)
+    replicas = models.PositiveSmallIntegerField(default=1, validators=[validate_replicas])
+    service_annotations = models.JSONField(
+        default=dict, blank=True, validators=[validate_service_annotations], help_text="Annotations of the Service."
+    )
+    tracing = models.BooleanField(default=False)
+    config = models.JSONField(default=dict, blank=True, help_text="Controller settings from the allow-list.")
+    default_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        validators=[validate_domain],
+        help_text="Generated route hosts become <service>-<project>.<default domain>.",
+    )
+    external_address = models.CharField(
+        max_length=253,
+        blank=True,
+        validators=[validate_address],
+        help_text="The address to show for NodePort access, when nodes are not reachable at their own.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    # What the cluster reported at the last reconcile.
+    addresses = models.JSONField(default=list, blank=True, editable=False)
+    node_ports = models.JSONField(default=dict, blank=True, editable=False)
+    ready_replicas = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["project__name"]
+
+    def __str__(self) -> str:
+        return f"gateway of {self.project}"
+
+    def clean(self):
+        try:
+            validate_config(self.flavor, self.config)
+        except ValidationError as error:
+            raise ValidationError({"config": error.messages}) from None
+
+    @property
+    def namespace(self) -> str:
+        return self.project.namespace
+
+    @property
+    def owner(self) -> str:
+        """The value of the ownership label on everything this gateway creates."""
+        return f"gateway-{self.pk}"
+
+    @property
+    def ingress_class(self) -> str:
+        return f"kubeconsole-{self.project.name}"
+
+    @property
+    def flavor_info(self) -> flavors.Flavor:
+        return flavors.FLAVORS[self.flavor]
+
+    @property
+    def state(self) -> str:
+        if not self.enabled:
+            return "Disabled"
+        return super().state
+
+
+class AnnotationAllowance(models.Model):
+    """An annotation a platform admin added to a flavor's allow-list, with the check its values get.
+    Keys the policy never allows stay refused whatever is added here."""
+
+    flavor = models.CharField(max_length=16, choices=flavors.FLAVOR_CHOICES)
+    key = models.CharField(max_length=63, help_text="The key without the controller prefix, e.g. proxy-next-upstream.")
+    kind = models.CharField(
+        max_length=16,
+        choices=[(kind, kind) for kind in VALUE_KINDS],
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flavor", "key"], name="one_allowance_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.flavor}: {self.key} ({self.kind})"
+
+    @classmethod
+    def as_policy(cls) -> dict[str, dict[str, str]]:
+        """{flavor: {key: value kind}} for gateways.policy."""
+        extra: dict[str, dict[str, str]] = {}
+        for flavor, key, kind in cls.objects.values_list("flavor", "key", "kind"):
+            extra.setdefault(flavor, {})[key] = kind
+        return extra

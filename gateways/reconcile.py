@@ -1,0 +1,164 @@
+"""Celery tasks that bring a gateway's ingress controller in line with its row, and report
+what the cluster answered: node ports, load-balancer addresses, ready replicas."""
+
+from celery import shared_task
+
+from console import cluster
+from console.conditions import condition
+from console.reconcile import check_namespace, on_namespace_removal, reconciled, register, retry_later
+from gateways import flavors, render
+from gateways.models import Gateway
+from tenants.reconcile import namespace_ready
+
+NAMESPACE_POLL_SECONDS = 2
+LOCAL_ADDRESS = "127.0.0.1"  # a cluster without nodes, such as the local control plane
+
+
+@shared_task(bind=True, name="gateways.reconcile_gateway", ignore_result=True)
+def reconcile_gateway(self, gateway_id: int) -> str:
+    gateway = Gateway.objects.select_related("project__workspace").filter(pk=gateway_id).first()
+    if gateway is None:
+        return "gone"
+    try:
+        if not gateway.enabled:
+            result = remove_objects(gateway)
+            reconciled("gateway", gateway)
+            return result
+        if not namespace_ready(gateway.project):
+            message = f"Waiting for namespace {gateway.namespace} to be ready."
+            Gateway.record_status(gateway.pk, [condition("Synced", False, "WaitingForNamespace", message)])
+            retry_later(self, cluster.ClusterError(message), countdown=NAMESPACE_POLL_SECONDS)
+        result = apply_objects(gateway)
+        fresh = Gateway.objects.select_related("project").get(pk=gateway.pk)
+        if served_facts(fresh) != served_facts(gateway):
+            reconciled("gateway", fresh)
+        return result
+    except cluster.ClusterError as error:
+        failed = [
+            condition("Synced", False, "ApplyFailed", error.message),
+            condition("Ready", False, "ApplyFailed", error.message),
+        ]
+        Gateway.record_status(gateway.pk, failed)
+        if error.retryable:
+            retry_later(self, error)
+        return "failed"
+
+
+def apply_objects(gateway: Gateway) -> str:
+    generation = gateway.generation
+    wanted = render.manifests(gateway)
+    check_namespace(wanted, gateway.namespace)
+    applied = {m["kind"]: cluster.apply_replacing(m) for m in wanted}
+    delete_unwanted(gateway, wanted)
+    observed = observe(gateway, applied["Service"], applied["Deployment"])
+    Gateway.record_status(
+        gateway.pk,
+        [
+            condition("Synced", True, "Applied", f"The {len(wanted)} objects of the gateway are applied."),
+            ready_condition(gateway, observed),
+        ],
+        observed_generation=generation,
+        **observed,
+    )
+    return "applied"
+
+
+def remove_objects(gateway: Gateway) -> str:
+    """Deletes exactly the objects this gateway created (found by its ownership label)."""
+    generation = gateway.generation
+    delete_unwanted(gateway, [])
+    Gateway.record_status(
+        gateway.pk,
+        [
+            condition("Synced", True, "Removed", "The gateway's objects are removed from the cluster."),
+            condition("Ready", False, "Disabled", "The gateway is disabled."),
+        ],
+        observed_generation=generation,
+        addresses=[],
+        node_ports={},
+        ready_replicas=0,
+    )
+    return "removed"
+
+
+def served_facts(gateway: Gateway) -> tuple:
+    """What routes depend on: when any of it changes, they are reconciled again."""
+    return (gateway.observed_generation, gateway.addresses, gateway.node_ports, gateway.state)
+
+
+def delete_unwanted(gateway: Gateway, wanted: list[dict]) -> None:
+    cluster.delete_unwanted(gateway.owner, render.NAMESPACED_KINDS, wanted, gateway.namespace)
+    cluster.delete_unwanted(gateway.owner, render.CLUSTER_KINDS, wanted)
+
+
+def observe(gateway: Gateway, service: dict, deployment: dict) -> dict:
+    node_ports = {
+        port["name"]: port["nodePort"] for port in service.get("spec", {}).get("ports", []) if port.get("nodePort")
+    }
+    ingress = (service.get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+    if gateway.access_mode == flavors.LOAD_BALANCER:
+        addresses = [
+            item.get("ip") or item.get("hostname") for item in ingress if item.get("ip") or item.get("hostname")
+        ]
+    else:
+        addresses = [gateway.external_address] if gateway.external_address else node_addresses()
+    return {
+        "node_ports": node_ports,
+        "addresses": addresses,
+        "ready_replicas": (deployment.get("status") or {}).get("readyReplicas") or 0,
+    }
+
+
+def node_addresses() -> list[str]:
+    """Where NodePort traffic can reach the cluster: nodes' external IPs, else their internal IPs."""
+    nodes = cluster.list_objects("v1", "Node")
+    for wanted_type in ("ExternalIP", "InternalIP"):
+        found = [
+            address["address"]
+            for node in nodes
+            for address in node.get("status", {}).get("addresses", [])
+            if address.get("type") == wanted_type
+        ]
+        if found:
+            return sorted(set(found))
+    return [LOCAL_ADDRESS]
+
+
+def ready_condition(gateway: Gateway, observed: dict) -> dict:
+    if gateway.access_mode == flavors.LOAD_BALANCER and not observed["addresses"]:
+        return condition(
+            "Ready", False, "WaitingForLoadBalancer", "Waiting for the cloud to give the load balancer an address."
+        )
+    ready, wanted = observed["ready_replicas"], gateway.replicas
+    if ready < wanted:
+        return condition(
+            "Ready", False, "ControllerNotReady", f"{ready} of {wanted} ingress controller replicas are ready."
+        )
+    return condition("Ready", True, "Ready", f"All {wanted} ingress controller replicas are ready.")
+
+
+def unsettled_gateways() -> list[int]:
+    """Enabled gateways whose cluster objects still change by themselves (replicas starting, a load
+    balancer being provisioned), or whose Service went missing: re-read them on every pass."""
+    present = {
+        item["metadata"]["namespace"]
+        for item in cluster.list_objects("v1", "Service", selector=f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}")
+        if item["metadata"]["name"] == render.NAME
+    }
+    in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
+    return [
+        gateway.pk
+        for gateway in in_sync
+        if gateway.in_sync and (gateway.state != "Ready" or gateway.namespace not in present)
+    ]
+
+
+def remove_with_project(project) -> None:
+    """Before a project's namespace goes, delete its gateway's cluster-scoped objects too."""
+    gateway = Gateway.objects.filter(project=project).first()
+    if gateway is not None:
+        cluster.delete_unwanted(gateway.owner, render.CLUSTER_KINDS, [])
+
+
+register(Gateway, reconcile_gateway, unsettled_gateways)
+on_namespace_removal(remove_with_project)

@@ -1,0 +1,345 @@
+"""Pure renderers: gateway row -> the manifests of its ingress controller.
+
+One function per flavor fills in what differs (RBAC, arguments, configuration, ports); the
+rest is shared. Every object carries the console's ownership labels for the gateway.
+"""
+
+import hashlib
+import json
+
+import yaml
+
+from console.cluster import label_key, ownership_labels
+from gateways import flavors
+
+NAME = "kubeconsole-gateway"
+SERVICE_PORTS = {"http": 80, "https": 443}
+
+# The kinds a gateway creates, so that the reconcile can find what it no longer wants.
+NAMESPACED_KINDS = [
+    ("v1", "ServiceAccount"),
+    ("v1", "ConfigMap"),
+    ("v1", "Service"),
+    ("apps/v1", "Deployment"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+]
+CLUSTER_KINDS = [
+    ("networking.k8s.io/v1", "IngressClass"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+]
+
+READ = ["get", "list", "watch"]
+RBAC = "rbac.authorization.k8s.io"
+
+
+def rule(groups, resources, verbs, names=None) -> dict:
+    item = {"apiGroups": groups, "resources": resources, "verbs": verbs}
+    if names:
+        item["resourceNames"] = names
+    return item
+
+
+def selector(gateway) -> dict:
+    return {label_key("gateway"): gateway.project.name}
+
+
+def labels(gateway) -> dict:
+    return {
+        **ownership_labels(gateway.owner),
+        **selector(gateway),
+        "app.kubernetes.io/name": NAME,
+        "app.kubernetes.io/component": "ingress-controller",
+    }
+
+
+def metadata(gateway, name: str = NAME, namespaced: bool = True, **extra) -> dict:
+    meta = {"name": name, "labels": labels(gateway), **extra}
+    if namespaced:
+        meta["namespace"] = gateway.namespace
+    return meta
+
+
+def cluster_name(gateway) -> str:
+    return f"{NAME}-{gateway.project.name}"
+
+
+# What differs by flavor.
+
+
+def nginx_inc(gateway) -> dict:
+    flavor = gateway.flavor_info
+    config = {
+        flavor.settings[key]: str(value) + ("s" if "timeout" in key else "") for key, value in gateway.config.items()
+    }
+    if gateway.tracing:
+        config.update(flavor.tracing)
+    return {
+        "controller": flavor.controller,
+        "namespaced_rules": [
+            rule([""], ["services", "endpoints", "secrets", "configmaps", "pods"], READ),
+            rule([""], ["configmaps"], ["create", "update"]),
+            rule([""], ["events"], ["create", "patch", "list"]),
+            rule(["discovery.k8s.io"], ["endpointslices"], READ),
+            rule(["networking.k8s.io"], ["ingresses"], READ),
+            rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
+            rule(["coordination.k8s.io"], ["leases"], [*READ, "create", "update"]),
+        ],
+        "cluster_rules": [rule(["networking.k8s.io"], ["ingressclasses"], READ)],
+        "config": config,
+        "args": [
+            f"-nginx-configmaps=$(POD_NAMESPACE)/{NAME}",
+            f"-ingress-class={gateway.ingress_class}",
+            f"-watch-namespace={gateway.namespace}",
+            f"-external-service={NAME}",
+            "-report-ingress-status",
+            "-enable-custom-resources=false",
+            "-enable-snippets=false",
+            f"-leader-election-lock-name={NAME}-leader",
+            "-ready-status",
+            "-ready-status-port=8081",
+            "-enable-prometheus-metrics=false",
+        ],
+        "container_ports": {"http": 80, "https": 443},
+        "probe": {"httpGet": {"path": "/nginx-ready", "port": 8081}},
+        "run_as_user": 101,
+        "volumes": [],
+    }
+
+
+def ingress_nginx(gateway) -> dict:
+    flavor = gateway.flavor_info
+    config = {flavor.settings[key]: str(value) for key, value in gateway.config.items()}
+    if gateway.tracing:
+        config.update(flavor.tracing)
+    controller = label_key(f"ingress-nginx-{gateway.project.name}")
+    return {
+        "controller": controller,
+        "namespaced_rules": [
+            rule([""], ["configmaps", "pods", "secrets", "endpoints", "services"], READ),
+            rule([""], ["events"], ["create", "patch"]),
+            rule(["discovery.k8s.io"], ["endpointslices"], READ),
+            rule(["networking.k8s.io"], ["ingresses"], READ),
+            rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
+            rule(["coordination.k8s.io"], ["leases"], ["get", "create", "update"]),
+        ],
+        "cluster_rules": [
+            rule(["networking.k8s.io"], ["ingressclasses"], READ),
+            rule([""], ["namespaces"], ["get"], names=[gateway.namespace]),
+        ],
+        "config": config,
+        "args": [
+            "/nginx-ingress-controller",
+            f"--controller-class={controller}",
+            f"--ingress-class={gateway.ingress_class}",
+            "--ingress-class-by-name=true",
+            f"--watch-namespace={gateway.namespace}",
+            f"--configmap=$(POD_NAMESPACE)/{NAME}",
+            f"--publish-service=$(POD_NAMESPACE)/{NAME}",
+            f"--election-id={NAME}-leader",
+            "--watch-ingress-without-class=false",
+            "--enable-metrics=false",
+        ],
+        "container_ports": {"http": 80, "https": 443},
+        "probe": {"httpGet": {"path": "/healthz", "port": 10254}},
+        "run_as_user": 101,
+        "volumes": [],
+    }
+
+
+def traefik(gateway) -> dict:
+    flavor = gateway.flavor_info
+    static = {
+        "entryPoints": {"web": {"address": ":8000"}, "websecure": {"address": ":8443", "http": {"tls": {}}}},
+        "ping": {},
+        "providers": {
+            "kubernetesIngress": {
+                "ingressClass": gateway.ingress_class,
+                "namespaces": [gateway.namespace],
+                "ingressEndpoint": {"publishedService": f"{gateway.namespace}/{NAME}"},
+            },
+            "kubernetesCRD": {"ingressClass": gateway.ingress_class, "namespaces": [gateway.namespace]},
+        },
+    }
+    for key, value in gateway.config.items():
+        section, group, field = flavor.settings[key].split(".")
+        static.setdefault(section, {}).setdefault(group, {})[field] = f"{value}s"
+    if gateway.tracing:
+        static["tracing"] = {"otlp": {}}
+    return {
+        "controller": flavor.controller,
+        "namespaced_rules": [
+            rule([""], ["services", "secrets", "endpoints"], READ),
+            rule(["discovery.k8s.io"], ["endpointslices"], READ),
+            rule(["networking.k8s.io"], ["ingresses"], READ),
+            rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
+            rule(
+                ["traefik.io"],
+                ["ingressroutes", "middlewares", "serverstransports", "tlsoptions", "traefikservices"],
+                READ,
+            ),
+        ],
+        "cluster_rules": [rule(["networking.k8s.io"], ["ingressclasses"], READ)],
+        "config": {"traefik.yml": yaml.safe_dump(static, sort_keys=True)},
+        "args": ["--configFile=/etc/traefik/traefik.yml"],
+        "container_ports": {"http": 8000, "https": 8443},
+        "probe": {"httpGet": {"path": "/ping", "port": 8080}},
+        "run_as_user": 65532,
+        "volumes": [("config", "/etc/traefik")],
+    }
+
+
+FLAVOR_PARTS = {flavors.NGINX_INC: nginx_inc, flavors.INGRESS_NGINX: ingress_nginx, flavors.TRAEFIK: traefik}
+
+
+# The manifests.
+
+
+def manifests(gateway) -> list[dict]:
+    """Every object an enabled gateway needs, in the order they should be applied."""
+    parts = FLAVOR_PARTS[gateway.flavor](gateway)
+    return [
+        ingress_class(gateway, parts),
+        service_account(gateway),
+        role(gateway, parts),
+        role_binding(gateway),
+        cluster_role(gateway, parts),
+        cluster_role_binding(gateway),
+        config_map(gateway, parts),
+        deployment(gateway, parts),
+        service(gateway),
+    ]
+
+
+def ingress_class(gateway, parts) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": metadata(gateway, gateway.ingress_class, namespaced=False),
+        "spec": {"controller": parts["controller"]},
+    }
+
+
+def service_account(gateway) -> dict:
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(gateway)}
+
+
+def subject(gateway) -> list[dict]:
+    return [{"kind": "ServiceAccount", "name": NAME, "namespace": gateway.namespace}]
+
+
+def role(gateway, parts) -> dict:
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "Role",
+        "metadata": metadata(gateway),
+        "rules": parts["namespaced_rules"],
+    }
+
+
+def role_binding(gateway) -> dict:
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "RoleBinding",
+        "metadata": metadata(gateway),
+        "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": NAME},
+        "subjects": subject(gateway),
+    }
+
+
+def cluster_role(gateway, parts) -> dict:
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "ClusterRole",
+        "metadata": metadata(gateway, cluster_name(gateway), namespaced=False),
+        "rules": parts["cluster_rules"],
+    }
+
+
+def cluster_role_binding(gateway) -> dict:
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": metadata(gateway, cluster_name(gateway), namespaced=False),
+        "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_name(gateway)},
+        "subjects": subject(gateway),
+    }
+
+
+def config_map(gateway, parts) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(gateway), "data": parts["config"]}
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def deployment(gateway, parts) -> dict:
+    ports = parts["container_ports"]
+    pod_labels = labels(gateway)
+    env = [
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+    ]
+    container = {
+        "name": "controller",
+        "image": gateway.flavor_info.image,
+        "args": parts["args"],
+        "env": env,
+        "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in ports.items()],
+        "readinessProbe": {**parts["probe"], "periodSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {**parts["probe"], "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 5},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "runAsNonRoot": True,
+            "runAsUser": parts["run_as_user"],
+            "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+        },
+    }
+    volumes = []
+    if parts["volumes"]:
+        container["volumeMounts"] = [{"name": name, "mountPath": path} for name, path in parts["volumes"]]
+        volumes = [{"name": name, "configMap": {"name": NAME}} for name, _ in parts["volumes"]]
+    pod_spec = {
+        "serviceAccountName": NAME,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "terminationGracePeriodSeconds": 30,
+        "containers": [container],
+    }
+    if volumes:
+        pod_spec["volumes"] = volumes
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(gateway),
+        "spec": {
+            "replicas": gateway.replicas,
+            "selector": {"matchLabels": selector(gateway)},
+            "template": {
+                # A changed configuration restarts the controller, for flavors that read it only at start.
+                "metadata": {
+                    "labels": pod_labels,
+                    "annotations": {label_key("config-hash"): config_hash(parts["config"])},
+                },
+                "spec": pod_spec,
+            },
+        },
+    }
+
+
+def service(gateway) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(gateway, annotations=dict(gateway.service_annotations)),
+        "spec": {
+            "type": gateway.access_mode,
+            "selector": selector(gateway),
+            "ports": [
+                {"name": name, "port": port, "targetPort": name, "protocol": "TCP"}
+                for name, port in SERVICE_PORTS.items()
+            ],
+        },
+    }

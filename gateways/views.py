@@ -1,0 +1,82 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from console.views import finish
+from gateways import flavors, services
+from gateways.forms import GatewayForm
+from gateways.models import Gateway
+from tenants import permissions as perms
+from tenants.forms import add_service_errors
+from tenants.views import project_context, visible_project
+
+
+def page_context(request, project):
+    context = project_context(request, project, "gateway")
+    context["gateway"] = services.gateway_of(project)
+    return context
+
+
+@login_required
+def gateway_page(request, name):
+    project = visible_project(request, name)
+    perms.require(request.user, "view_gateway", project)
+    context = page_context(request, project)
+    template = "gateways/partials/gateway_status.html" if request.htmx else "gateways/gateway.html"
+    return render(request, template, context)
+
+
+@login_required
+def gateway_wizard(request, name):
+    """Enable or edit the gateway, a step at a time (htmx swaps the wizard in the modal)."""
+    project = visible_project(request, name)
+    perms.require(request.user, "manage_gateway", project)
+    gateway = services.gateway_of(project) or Gateway(project=project)
+    step = 0
+    if request.method == "POST":
+        form = GatewayForm(request.POST, instance=Gateway(project=project))
+        step = min(int(request.POST.get("step", 0) or 0), len(GatewayForm.STEPS) - 1)
+        valid = form.is_valid()
+        if not form.step_errors(step):
+            if request.POST.get("go") == "back":
+                step = max(step - 1, 0)
+            elif step < len(GatewayForm.STEPS) - 1:
+                step += 1
+            elif valid:
+                try:
+                    services.configure_gateway(project, **form.settings())
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                else:
+                    return back_to_gateway(request, project)
+    else:
+        form = GatewayForm(instance=gateway)
+    context = {
+        "project": project,
+        "form": form,
+        "step": step,
+        "last_step": len(GatewayForm.STEPS) - 1,
+        "editing": gateway.pk is not None and gateway.enabled,
+        "flavor_notes": {key: flavor.note for key, flavor in flavors.FLAVORS.items() if flavor.note},
+    }
+    template = "gateways/partials/wizard.html" if request.htmx else "gateways/wizard_page.html"
+    return render(request, template, context, status=400 if form.is_bound and form.errors else 200)
+
+
+def back_to_gateway(request, project):
+    return finish(request, reverse("project-gateway", args=[project.name]))
+
+
+@login_required
+def gateway_disable(request, name):
+    project = visible_project(request, name)
+    perms.require(request.user, "manage_gateway", project)
+    gateway = services.gateway_of(project)
+    if gateway is None or not gateway.enabled:
+        return redirect("project-gateway", project.name)
+    if request.method == "POST":
+        services.disable_gateway(gateway)
+        return back_to_gateway(request, project)
+    template = "gateways/partials/disable_modal.html" if request.htmx else "gateways/disable_page.html"
+    return render(request, template, {"project": project, "gateway": gateway})
