@@ -1,0 +1,118 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from routes import spec as route_spec
+from routes.models import Route
+from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"type": "string"}]})
+class PortField(serializers.Field):
+    """A port number or a port name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            raise serializers.ValidationError("A port is a number or a name.")
+        return route_spec.port_value(data)
+
+    def to_representation(self, value):
+        return value
+
+
+class PathSerializer(serializers.Serializer):
+    path = serializers.CharField(default="/", allow_blank=True, trim_whitespace=False)
+    path_type = serializers.CharField(default="Prefix", help_text=" or ".join(PATH_TYPES))
+    service = serializers.CharField(allow_blank=True)
+    port = PortField()
+
+
+class RuleSerializer(serializers.Serializer):
+    host_mode = serializers.CharField(default="custom", help_text=" or ".join(HOST_MODES))
+    host = serializers.CharField(default="", allow_blank=True, trim_whitespace=False)
+    protocol = serializers.CharField(default="http", help_text=", ".join(PROTOCOLS))
+    tls_secret = serializers.CharField(default="", allow_blank=True)
+    paths = PathSerializer(many=True)
+
+
+class RouteStatusSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    observed_generation = serializers.IntegerField()
+    conditions = serializers.ListField(child=serializers.DictField())
+    urls = serializers.ListField(
+        child=serializers.CharField(), help_text="Click-to-visit addresses; host:port for gRPC."
+    )
+
+
+class RouteSerializer(serializers.Serializer):
+    """A route in JSON. On write, `status`, `generation`, `created` and `gateway` are read-only."""
+
+    name = serializers.CharField(allow_blank=True)
+    alias = serializers.CharField(default="", allow_blank=True, max_length=63)
+    description = serializers.CharField(default="", allow_blank=True, max_length=1024)
+    gateway = serializers.SerializerMethodField()
+    rules = RuleSerializer(many=True)
+    annotations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), default=dict
+    )
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+    generation = serializers.IntegerField(read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+    status = serializers.SerializerMethodField()
+
+    def get_gateway(self, route) -> str:
+        return route.gateway.ingress_class if route.gateway_id else ""
+
+    def get_status(self, route) -> RouteStatusSerializer:
+        return RouteStatusSerializer(
+            {
+                "state": route.state,
+                "observed_generation": route.observed_generation,
+                "conditions": route.conditions,
+                "urls": [entry["url"] for entry in route.urls if entry.get("url")],
+            }
+        ).data
+
+    def to_representation(self, route: Route):
+        data = route_spec.to_data(route_spec.from_route(route))
+        return {
+            "name": route.name,
+            "alias": route.alias,
+            "description": route.description,
+            "gateway": self.get_gateway(route),
+            "rules": data["rules"],
+            "annotations": data["annotations"],
+            "labels": data["labels"],
+            "generation": route.generation,
+            "created": serializers.DateTimeField().to_representation(route.created),
+            "status": self.get_status(route),
+        }
+
+
+class RoutePatchSerializer(RouteSerializer):
+    name = serializers.CharField(required=False)
+    rules = RuleSerializer(many=True, required=False)
+    annotations = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    alias = serializers.CharField(required=False, allow_blank=True, max_length=63)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=1024)
+
+
+class ServicePortSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    port = serializers.IntegerField()
+    protocol = serializers.CharField()
+
+
+class ServiceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ports = ServicePortSerializer(many=True)
+
+
+class SecretSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    dns_names = serializers.ListField(child=serializers.CharField())
+    not_after = serializers.CharField(allow_null=True)
+
+
+class ManifestSerializer(serializers.Serializer):
+    manifests = serializers.ListField(child=serializers.DictField(), help_text="The objects as they will be applied.")

@@ -1,0 +1,123 @@
+"""The routes API: thin views over routes.services, with the permission table's checks."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gateways.models import Gateway
+from routes import hosts, live, render, services
+from routes import spec as route_spec
+from routes.api.serializers import (
+    ManifestSerializer,
+    RoutePatchSerializer,
+    RouteSerializer,
+    SecretSerializer,
+    ServiceSerializer,
+)
+from routes.models import Route
+from tenants import permissions as perms
+from tenants.api.views import visible_project
+
+
+def route_of(request, project_name: str, route_name: str, action: str) -> Route:
+    project = visible_project(request, project_name, "view_routes")
+    route = get_object_or_404(
+        Route.objects.with_rules().select_related("project", "gateway__project"), project=project, name=route_name
+    )
+    perms.require(request.user, action, project)
+    return route
+
+
+class RouteListView(GenericAPIView):
+    serializer_class = RouteSerializer
+    search_fields = ["name", "alias", "rules__host"]
+    ordering_fields = ["name", "created"]
+
+    def get_queryset(self):
+        project = visible_project(self.request, self.kwargs["name"], "view_routes")
+        return Route.objects.with_rules().select_related("project", "gateway__project").filter(project=project)
+
+    @extend_schema(operation_id="v1_projects_routes_list", responses=RouteSerializer(many=True))
+    def get(self, request, name):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(RouteSerializer(page, many=True).data)
+
+    def post(self, request, name):
+        project = visible_project(request, name, "create_route")
+        serializer = RouteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        route = services.create_route(project, data, alias=data["alias"], description=data["description"])
+        return Response(RouteSerializer(fresh(route)).data, status=status.HTTP_201_CREATED)
+
+
+def fresh(route: Route) -> Route:
+    return Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
+
+
+class RouteDetailView(APIView):
+    serializer_class = RouteSerializer
+
+    def get(self, request, name, route):
+        return Response(RouteSerializer(route_of(request, name, route, "view_routes")).data)
+
+    def put(self, request, name, route):
+        found = route_of(request, name, route, "edit_route")
+        serializer = RouteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        updated = services.update_route(found, data, alias=data["alias"], description=data["description"])
+        return Response(RouteSerializer(fresh(updated)).data)
+
+    @extend_schema(request=RoutePatchSerializer, responses=RouteSerializer)
+    def patch(self, request, name, route):
+        found = route_of(request, name, route, "edit_route")
+        serializer = RoutePatchSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        alias, description = data.get("alias"), data.get("description")
+        if {"name", "rules", "annotations", "labels"} & set(data):
+            current = route_spec.to_data(route_spec.from_route(found))
+            merged = {**current, **{k: v for k, v in data.items() if k in ("name", "rules", "annotations", "labels")}}
+            found = services.update_route(found, merged, alias=alias, description=description)
+        else:
+            found = services.update_info(
+                found,
+                alias=found.alias if alias is None else alias,
+                description=found.description if description is None else description,
+            )
+        return Response(RouteSerializer(fresh(found)).data)
+
+    def delete(self, request, name, route):
+        found = route_of(request, name, route, "delete_route")
+        services.delete_route(found)
+        return Response(RouteSerializer(fresh(found)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RouteManifestView(APIView):
+    """The Ingress (or IngressRoutes) as the worker will apply them."""
+
+    @extend_schema(responses=ManifestSerializer)
+    def get(self, request, name, route):
+        found = route_of(request, name, route, "view_routes")
+        gateway = found.gateway or Gateway(project=found.project, enabled=False)
+        spec = route_spec.from_route(found)
+        spec = spec.with_hosts(hosts.resolved_hosts(spec, found.project.name, gateway))
+        return Response({"manifests": render.manifests(spec, gateway, found.owner)})
+
+
+class ServiceListView(APIView):
+    @extend_schema(responses=ServiceSerializer(many=True))
+    def get(self, request, name):
+        project = visible_project(request, name, "list_services")
+        return Response(ServiceSerializer(live.services(project.namespace), many=True).data)
+
+
+class SecretListView(APIView):
+    @extend_schema(responses=SecretSerializer(many=True))
+    def get(self, request, name):
+        project = visible_project(request, name, "list_secrets")
+        return Response(SecretSerializer(live.tls_secrets(project.namespace), many=True).data)

@@ -1,0 +1,98 @@
+"""The route wizard's and edit dialogs' forms.
+
+The rules editor posts flat fields (rule-0-host, rule-0-path-1-service, ...); `rules_from_post`
+turns them back into the API's shape, and `field_name` maps the services' dotted error paths
+(rules.0.paths.1.service) onto those fields, so each error shows beside its input."""
+
+import re
+
+from django import forms
+
+from console.forms import KeyValueField
+from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS
+
+RULE_FIELD = re.compile(r"^rule-(\d+)-(host_mode|host|protocol|tls_secret)$")
+PATH_FIELD = re.compile(r"^rule-(\d+)-path-(\d+)-(path|path_type|service|port)$")
+
+
+def empty_path() -> dict:
+    return {"path": "/", "path_type": "Prefix", "service": "", "port": ""}
+
+
+def empty_rule() -> dict:
+    return {"host_mode": "auto", "host": "", "protocol": "http", "tls_secret": "", "paths": [empty_path()]}
+
+
+def rules_from_post(post) -> list[dict]:
+    rules: dict[int, dict] = {}
+    for key, value in post.items():
+        if match := RULE_FIELD.match(key):
+            rules.setdefault(int(match[1]), {"paths": {}})[match[2]] = value.strip()
+        elif match := PATH_FIELD.match(key):
+            rule = rules.setdefault(int(match[1]), {"paths": {}})
+            rule["paths"].setdefault(int(match[2]), {})[match[3]] = value.strip()
+    ordered = []
+    for index in sorted(rules):
+        rule = {**empty_rule(), **{k: v for k, v in rules[index].items() if k != "paths"}}
+        rule["paths"] = [{**empty_path(), **rules[index]["paths"][j]} for j in sorted(rules[index]["paths"])]
+        ordered.append(rule)
+    return ordered
+
+
+def field_name(dotted: str) -> str:
+    """rules.0.paths.1.service -> rule-0-path-1-service; rules.0.host -> rule-0-host."""
+    parts = dotted.split(".")
+    if parts[0] != "rules" or len(parts) < 2:
+        return dotted
+    name = f"rule-{parts[1]}"
+    if len(parts) >= 4 and parts[2] == "paths":
+        name += f"-path-{parts[3]}"
+        return f"{name}-{parts[4]}" if len(parts) > 4 else name
+    return f"{name}-{parts[2]}" if len(parts) > 2 else name
+
+
+def edit_rules(rules: list[dict], action: str) -> list[dict]:
+    """Applies an editor action: add-rule, remove-rule-I, add-path-I, remove-path-I-J."""
+    rules = [dict(rule, paths=list(rule["paths"])) for rule in rules]
+    if action == "add-rule":
+        rules.append(empty_rule())
+    elif match := re.fullmatch(r"remove-rule-(\d+)", action):
+        index = int(match[1])
+        if len(rules) > 1 and index < len(rules):
+            rules.pop(index)
+    elif match := re.fullmatch(r"add-path-(\d+)", action):
+        rules[int(match[1])]["paths"].append(empty_path())
+    elif match := re.fullmatch(r"remove-path-(\d+)-(\d+)", action):
+        paths = rules[int(match[1])]["paths"]
+        if len(paths) > 1:
+            paths.pop(int(match[2]))
+    return rules
+
+
+class BasicForm(forms.Form):
+    name = forms.CharField(max_length=63, help_text="Lowercase letters, digits and '-'. Cannot be changed later.")
+    alias = forms.CharField(max_length=63, required=False)
+    description = forms.CharField(max_length=1024, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class InfoForm(forms.Form):
+    alias = forms.CharField(max_length=63, required=False)
+    description = forms.CharField(max_length=1024, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AdvancedForm(forms.Form):
+    annotations = KeyValueField(
+        help_text="Pre-filled with what the rules' protocols need on this gateway; yours win over them."
+    )
+    labels = KeyValueField()
+
+
+class AnnotationsForm(forms.Form):
+    annotations = KeyValueField()
+
+
+class YamlForm(forms.Form):
+    manifest = forms.CharField(widget=forms.Textarea(attrs={"rows": 28, "spellcheck": "false", "class": "code"}))
+
+
+CHOICES = {"host_mode": HOST_MODES, "protocol": PROTOCOLS, "path_type": PATH_TYPES}

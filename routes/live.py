@@ -1,0 +1,102 @@
+"""Reads of the project's live Services and TLS secrets, for pickers and checks. Short reads
+from the cluster are fine in a web request; no secret data ever leaves this module."""
+
+import base64
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from console import cluster
+
+TLS_TYPE = "kubernetes.io/tls"
+
+
+def services(namespace: str) -> list[dict]:
+    """[{name, ports: [{name, port, protocol}]}] of the namespace's Services."""
+    return [
+        {
+            "name": item["metadata"]["name"],
+            "ports": [
+                {"name": port.get("name", ""), "port": port["port"], "protocol": port.get("protocol", "TCP")}
+                for port in item.get("spec", {}).get("ports", [])
+            ],
+        }
+        for item in sorted(cluster.list_objects("v1", "Service", namespace), key=lambda s: s["metadata"]["name"])
+    ]
+
+
+def certificate_facts(pem_base64: str) -> dict:
+    """DNS names and expiry of a PEM certificate (base64 as a Secret holds it)."""
+    certificate = x509.load_pem_x509_certificate(base64.b64decode(pem_base64))
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+            x509.DNSName
+        )
+    except x509.ExtensionNotFound:
+        names = [attr.value for attr in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    return {"dns_names": list(names), "not_after": certificate.not_valid_after_utc.isoformat()}
+
+
+def tls_secrets(namespace: str) -> list[dict]:
+    """[{name, dns_names, not_after}] of the namespace's usable TLS secrets: type kubernetes.io/tls,
+    holding tls.crt and tls.key. Never the key, never any data."""
+    found = []
+    for item in cluster.list_objects("v1", "Secret", namespace):
+        data = item.get("data") or {}
+        if item.get("type") != TLS_TYPE or not data.get("tls.crt") or not data.get("tls.key"):
+            continue
+        try:
+            facts = certificate_facts(data["tls.crt"])
+        except ValueError:
+            facts = {"dns_names": [], "not_after": None}
+        found.append({"name": item["metadata"]["name"], **facts})
+    return sorted(found, key=lambda s: s["name"])
+
+
+def secret_problem(namespace: str, name: str) -> str | None:
+    """Why `name` cannot serve as a route's TLS secret, or None when it can."""
+    secret = cluster.get("v1", "Secret", name, namespace)
+    if secret is None:
+        return f"There is no secret '{name}' in this project."
+    if secret.get("type") != TLS_TYPE:
+        return f"Secret '{name}' is of type {secret.get('type')}, not {TLS_TYPE}."
+    data = secret.get("data") or {}
+    missing = [key for key in ("tls.crt", "tls.key") if not data.get(key)]
+    if missing:
+        return f"Secret '{name}' lacks {' and '.join(missing)}."
+    return None
+
+
+def covers(dns_names: list[str], host: str) -> bool:
+    """Whether a certificate with these names is valid for `host` (one wildcard level)."""
+    for name in dns_names:
+        if name == host:
+            return True
+        if name.startswith("*.") and host.count(".") >= 1 and host.split(".", 1)[1] == name[2:]:
+            return True
+    return False
+
+
+def expired(not_after: str | None) -> bool:
+    return bool(not_after) and datetime.fromisoformat(not_after) < datetime.now(UTC)
+
+
+def missing_backends(namespace: str, pairs: list[tuple[str, object]]) -> list[str]:
+    """The service:port pairs of a route that the namespace does not (yet) have."""
+    known = {service["name"]: service["ports"] for service in services(namespace)}
+    missing = []
+    for service, port in pairs:
+        ports = known.get(service)
+        if ports is None or not any(p["port"] == port or (p["name"] and p["name"] == port) for p in ports):
+            missing.append(f"{service}:{port}")
+    return missing
+
+
+def backends_missing(spec) -> list[str]:
+    """The service:port pairs of a route spec that its namespace lacks; [] when the cluster cannot say."""
+    pairs = [(path.service, path.port) for rule in spec.rules for path in rule.paths]
+    try:
+        return missing_backends(spec.namespace, pairs)
+    except cluster.ClusterError:
+        return []

@@ -1,0 +1,120 @@
+from django.db import models
+
+from console.models import ReconciledModel
+from gateways.models import Gateway
+from routes import validators
+from tenants.models import Project
+
+
+class RouteQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(project__in=Project.objects.visible_to(user))
+
+    def with_rules(self):
+        return self.prefetch_related("rules__paths")
+
+
+class Route(ReconciledModel):
+    """An Ingress (or a Traefik IngressRoute) of a project, bound to a gateway."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="routes")
+    gateway = models.ForeignKey(Gateway, null=True, on_delete=models.SET_NULL, related_name="routes")
+    name = models.CharField(max_length=63, validators=[validators.validate_route_name])
+    alias = models.CharField(max_length=63, blank=True)
+    description = models.TextField(max_length=1024, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    deletion_requested = models.BooleanField(default=False, editable=False)
+    # What the cluster answered: the Click-to-visit addresses and the Ingress's load-balancer status.
+    urls = models.JSONField(default=list, blank=True, editable=False)
+    load_balancer = models.JSONField(default=list, blank=True, editable=False)
+
+    objects = RouteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="route_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.name}"
+
+    @property
+    def namespace(self) -> str:
+        return self.project.namespace
+
+    @property
+    def owner(self) -> str:
+        return f"route-{self.pk}"
+
+    @property
+    def state(self) -> str:
+        """Ready, Pending, Not admitted, Gateway disabled, Deleting or Error, for lists."""
+        if self.deletion_requested:
+            return "Deleting"
+        admitted = self.condition("Admitted")
+        if admitted and admitted["status"] == "False" and self.in_sync:
+            return "Not admitted"
+        ready = self.condition("Ready")
+        if ready and ready["reason"] == "GatewayDisabled" and self.in_sync:
+            return "Gateway disabled"
+        return super().state
+
+
+class RouteRule(models.Model):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveSmallIntegerField()
+    host_mode = models.CharField(max_length=8, choices=[(m, m) for m in validators.HOST_MODES], default="custom")
+    host = models.CharField(max_length=253, blank=True)  # for auto rules: generated, empty until known
+    protocol = models.CharField(max_length=8, choices=[(p, p) for p in validators.PROTOCOLS], default="http")
+    tls_secret = models.CharField(max_length=253, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.protocol}://{self.host or '(generated)'}"
+
+
+class RoutePath(models.Model):
+    rule = models.ForeignKey(RouteRule, on_delete=models.CASCADE, related_name="paths")
+    position = models.PositiveSmallIntegerField()
+    path = models.CharField(max_length=1024, default="/")
+    path_type = models.CharField(max_length=8, choices=[(t, t) for t in validators.PATH_TYPES], default="Prefix")
+    service = models.CharField(max_length=63)
+    port_number = models.PositiveIntegerField(null=True, blank=True)
+    port_name = models.CharField(max_length=15, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.path} -> {self.service}:{self.port}"
+
+    @property
+    def port(self):
+        return self.port_number if self.port_number is not None else self.port_name
+
+
+class HostClaim(models.Model):
+    """A route asking for a host and path within an ingress class. The oldest claim holds the
+    host+path (OpenShift's rule); its age is when the route first asked for it."""
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="claims")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    ingress_class = models.CharField(max_length=253)
+    host = models.CharField(max_length=253)
+    path = models.CharField(max_length=1024)
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claimed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["route", "ingress_class", "host", "path"], name="one_claim_per_route_host_path"
+            )
+        ]
+        indexes = [models.Index(fields=["host", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.host}{self.path} by {self.route}"

@@ -1,0 +1,208 @@
+"""Route operations, each in one transaction; the API, the wizard and Edit YAML call these.
+
+Bad input raises ValidationError keyed by the field it concerns, as a dotted path into the
+route ("rules.0.paths.1.path"), before anything is written."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from console.reconcile import changed, enqueue
+from console.validators import validate_annotations_size
+from gateways import flavors, policy
+from gateways.models import AnnotationAllowance, Gateway
+from routes import hosts, live
+from routes import spec as route_spec
+from routes.claims import sync_claims
+from routes.models import Route, RoutePath, RouteRule
+from routes.reconcile import reconcile_route
+from routes.validators import (
+    HOST_MODES,
+    PROTOCOLS,
+    TLS_PROTOCOLS,
+    validate_host,
+    validate_labels,
+    validate_path,
+    validate_port,
+    validate_route_name,
+    validate_secret_name,
+)
+from tenants.validators import validate_dns1123_label
+
+
+class Errors:
+    """Collects messages by dotted field path, then raises them together."""
+
+    def __init__(self):
+        self.by_field: dict[str, list[str]] = {}
+
+    def check(self, field: str, check, *args) -> bool:
+        try:
+            check(*args)
+        except ValidationError as error:
+            self.add(field, *error.messages)
+            return False
+        return True
+
+    def add(self, field: str, *messages: str) -> None:
+        self.by_field.setdefault(field, []).extend(messages)
+
+    def raise_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def validate_spec(spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: bool = True) -> None:
+    """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems."""
+    errors = Errors()
+    errors.check("name", validate_route_name, spec.name)
+    if not spec.rules:
+        errors.add("rules", "Add at least one rule.")
+    seen = set()
+    for i, rule in enumerate(spec.rules):
+        at = f"rules.{i}"
+        if rule.host_mode not in HOST_MODES:
+            errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
+        elif rule.host_mode == "custom":
+            errors.check(f"{at}.host", validate_host, rule.host)
+        if rule.protocol not in PROTOCOLS:
+            errors.add(f"{at}.protocol", f"Choose one of {', '.join(PROTOCOLS)}, not '{rule.protocol}'.")
+        elif rule.protocol in TLS_PROTOCOLS:
+            if not rule.tls_secret:
+                errors.add(f"{at}.tls_secret", f"{rule.protocol} needs a TLS secret.")
+            elif errors.check(f"{at}.tls_secret", validate_secret_name, rule.tls_secret) and check_cluster:
+                problem = live.secret_problem(spec.namespace, rule.tls_secret)
+                if problem:
+                    errors.add(f"{at}.tls_secret", problem)
+        elif rule.tls_secret:
+            errors.add(f"{at}.tls_secret", f"Only https, wss and grpc use a TLS secret; this rule is {rule.protocol}.")
+        if not rule.paths:
+            errors.add(f"{at}.paths", "Add at least one path.")
+        for j, path in enumerate(rule.paths):
+            where = f"{at}.paths.{j}"
+            errors.check(f"{where}.path", validate_path, path.path, path.path_type)
+            errors.check(f"{where}.service", validate_dns1123_label, path.service)
+            errors.check(f"{where}.port", validate_port, path.port)
+            key = (rule.host_mode, rule.host if rule.host_mode == "custom" else path.service, path.path)
+            if key in seen:
+                errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
+            seen.add(key)
+    if gateway.flavor == flavors.INGRESS_NGINX:
+        protocols = {rule.protocol for rule in spec.rules}
+        if "grpc" in protocols and protocols != {"grpc"}:
+            errors.add(
+                "rules",
+                "ingress-nginx sets the backend protocol for a whole route: put gRPC rules in a route of their own.",
+            )
+    problems = policy.check_annotations(spec.annotations, gateway.flavor, AnnotationAllowance.as_policy())
+    if problems:
+        errors.add("annotations", *problems)
+    errors.check("annotations", validate_annotations_size, spec.annotations)
+    errors.check("labels", validate_labels, spec.labels)
+    errors.raise_any()
+
+
+def enabled_gateway(project) -> Gateway:
+    gateway = Gateway.objects.filter(project=project, enabled=True).first()
+    if gateway is None:
+        raise ValidationError({"gateway": "Enable the project's gateway before creating routes."})
+    return gateway
+
+
+def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway) -> None:
+    """Replaces the route's rules and paths with the spec's, and its host claims with theirs."""
+    route.rules.all().delete()
+    resolved = hosts.resolved_hosts(spec, route.project.name, gateway)
+    for i, (rule, host) in enumerate(zip(spec.rules, resolved, strict=True)):
+        row = RouteRule.objects.create(
+            route=route,
+            position=i,
+            host_mode=rule.host_mode,
+            host=host,
+            protocol=rule.protocol,
+            tls_secret=rule.tls_secret,
+        )
+        RoutePath.objects.bulk_create(
+            RoutePath(
+                rule=row,
+                position=j,
+                path=path.path,
+                path_type=path.path_type,
+                service=path.service,
+                port_number=path.port if isinstance(path.port, int) else None,
+                port_name=path.port if isinstance(path.port, str) else "",
+            )
+            for j, path in enumerate(rule.paths)
+        )
+    sync_claims(route, spec.with_hosts(resolved), gateway.ingress_class if gateway else "")
+
+
+@transaction.atomic
+def create_route(project, data: dict, alias: str = "", description: str = "") -> Route:
+    gateway = enabled_gateway(project)
+    spec = route_spec.from_data(data, project.namespace)
+    validate_spec(spec, gateway)
+    if Route.objects.filter(project=project, name=spec.name).exists():
+        raise ValidationError(
+            {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
+        )
+    route = Route.objects.create(
+        project=project,
+        gateway=gateway,
+        name=spec.name,
+        alias=alias,
+        description=description,
+        annotations=spec.annotations,
+        labels=spec.labels,
+    )
+    save_rules(route, spec, gateway)
+    enqueue(reconcile_route, route.pk)
+    return route
+
+
+@transaction.atomic
+def update_route(route: Route, data: dict, alias: str | None = None, description: str | None = None) -> Route:
+    """Replaces the route's rules, annotations and labels (the name never changes)."""
+    route = Route.objects.select_for_update(of=("self",)).select_related("project", "gateway").get(pk=route.pk)
+    spec = route_spec.from_data({**data, "name": data.get("name", route.name)}, route.namespace)
+    if spec.name != route.name:
+        raise ValidationError({"name": "A route's name cannot be changed; create a new route instead."})
+    gateway = route.gateway or enabled_gateway(route.project)
+    validate_spec(spec, gateway)
+    route.annotations, route.labels = spec.annotations, spec.labels
+    if alias is not None:
+        route.alias = alias
+    if description is not None:
+        route.description = description
+    route.save(update_fields=["annotations", "labels", "alias", "description"])
+    save_rules(route, spec, gateway)
+    changed(route)
+    return route
+
+
+def comparable(spec: route_spec.RouteSpec) -> dict:
+    """A route's data with generated hosts left out, to tell whether an edit changes anything."""
+    data = route_spec.to_data(spec)
+    for rule in data["rules"]:
+        if rule["host_mode"] == "auto":
+            rule["host"] = ""
+    return data
+
+
+def same_route(route: Route, data: dict) -> bool:
+    return comparable(route_spec.from_route(route)) == comparable(route_spec.from_data(data, route.namespace))
+
+
+@transaction.atomic
+def update_info(route: Route, *, alias: str, description: str) -> Route:
+    route.alias, route.description = alias, description
+    route.full_clean(exclude=["project", "gateway", "name"])
+    route.save(update_fields=["alias", "description"])
+    return route
+
+
+@transaction.atomic
+def delete_route(route: Route) -> None:
+    """Marks the route for deletion; the worker removes its cluster objects, then the row."""
+    route.deletion_requested = True
+    route.save(update_fields=["deletion_requested"])
+    changed(route)

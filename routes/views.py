@@ -1,0 +1,478 @@
+"""Route pages: the list, the three-step Create wizard, the detail page with Click to visit,
+and the Edit info / rules / annotations / YAML and Delete dialogs."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from console import cluster
+from console.views import finish
+from gateways.models import Gateway
+from routes import hosts, live, services, yaml_mapping
+from routes import render as route_render
+from routes import spec as route_spec
+from routes.forms import (
+    AdvancedForm,
+    AnnotationsForm,
+    BasicForm,
+    InfoForm,
+    YamlForm,
+    edit_rules,
+    empty_rule,
+    field_name,
+    rules_from_post,
+)
+from routes.models import Route
+from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS, TLS_PROTOCOLS, validate_route_name
+from tenants import permissions as perms
+from tenants.forms import ConfirmNameForm
+from tenants.views import project_context, visible_project
+
+WIZARD_STEPS = ["Basic Info", "Rules", "Advanced"]
+EDITOR_ACTIONS = ("add-rule", "remove-rule-", "add-path-", "remove-path-", "refresh")
+
+
+def project_for(request, name, action):
+    project = visible_project(request, name)
+    perms.require(request.user, action, project)
+    return project
+
+
+def route_for(request, name, route_name, action):
+    project = project_for(request, name, "view_routes")
+    route = get_object_or_404(
+        Route.objects.with_rules().select_related("project__workspace", "gateway__project"),
+        project=project,
+        name=route_name,
+    )
+    perms.require(request.user, action, project)
+    return route
+
+
+def enabled_gateway(project):
+    return Gateway.objects.filter(project=project, enabled=True).select_related("project").first()
+
+
+# The list
+
+
+@login_required
+def route_list(request, name):
+    project = project_for(request, name, "view_routes")
+    routes = Route.objects.filter(project=project).with_rules().select_related("gateway")
+    search = request.GET.get("q", "").strip()
+    if search:
+        routes = (
+            routes.filter(name__icontains=search)
+            | routes.filter(alias__icontains=search)
+            | routes.filter(rules__host__icontains=search)
+        )
+        routes = routes.distinct()
+    context = project_context(request, project, "routes")
+    context.update(
+        routes=routes,
+        search=search,
+        gateway=enabled_gateway(project),
+        polling=any(not route.in_sync or route.deletion_requested for route in routes),
+    )
+    template = "routes/partials/route_rows.html" if request.htmx else "routes/route_list.html"
+    return render(request, template, context)
+
+
+# The rules editor, shared by the wizard and the Edit rules dialog
+
+
+def live_choices(project):
+    """The project's Services and TLS secrets for the pickers, and a warning when the cluster
+    cannot be asked."""
+    try:
+        return live.services(project.namespace), live.tls_secrets(project.namespace), ""
+    except cluster.ClusterError as error:
+        return [], [], f"The cluster could not list this project's Services and secrets: {error.message}"
+
+
+def rule_views(project, gateway, rules: list[dict], errors: dict, services_live, secrets_live) -> list[dict]:
+    """What the editor shows for each rule: its values, pickers, generated host and warnings."""
+    ports_of = {s["name"]: s["ports"] for s in services_live}
+    views = []
+    for i, rule in enumerate(rules):
+        first_service = rule["paths"][0]["service"] if rule["paths"] else ""
+        generated = hosts.auto_host(first_service, project.name, gateway) if rule["host_mode"] == "auto" else ""
+        host = generated if rule["host_mode"] == "auto" else rule["host"]
+        secret = next((s for s in secrets_live if s["name"] == rule["tls_secret"]), None)
+        warnings = []
+        if rule["protocol"] in TLS_PROTOCOLS and secret:
+            if host and not live.covers(secret["dns_names"], host):
+                warnings.append(f"The certificate of {secret['name']} does not cover {host}.")
+            if live.expired(secret["not_after"]):
+                warnings.append(f"The certificate of {secret['name']} expired on {secret['not_after'][:10]}.")
+        views.append(
+            {
+                "index": i,
+                "values": rule,
+                "prefix": f"rule-{i}",
+                "generated_host": generated,
+                "needs_secret": rule["protocol"] in TLS_PROTOCOLS,
+                "warnings": warnings,
+                "errors": {
+                    key: errors.get(f"rule-{i}-{key}", [])
+                    for key in ("host_mode", "host", "protocol", "tls_secret", "paths")
+                },
+                "paths": [
+                    {
+                        "index": j,
+                        "values": path,
+                        "prefix": f"rule-{i}-path-{j}",
+                        "ports": ports_of.get(path["service"], []),
+                        "errors": {
+                            key: errors.get(f"rule-{i}-path-{j}-{key}", [])
+                            for key in ("path", "path_type", "service", "port")
+                        },
+                    }
+                    for j, path in enumerate(rule["paths"])
+                ],
+            }
+        )
+    return views
+
+
+def rules_errors(project, gateway, rules: list[dict], services_live) -> dict[str, list[str]]:
+    """The rules' problems by editor field: the services' checks, plus the wizard's own rule that
+    every Service and port must exist already."""
+    spec = route_spec.from_data({"name": "x", "rules": rules}, project.namespace)
+    errors: dict[str, list[str]] = {}
+    try:
+        services.validate_spec(spec, gateway)
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            if key.startswith("rules"):
+                errors.setdefault(field_name(key), []).extend(messages)
+    ports_of = {s["name"]: s["ports"] for s in services_live}
+    for i, rule in enumerate(spec.rules):
+        for j, path in enumerate(rule.paths):
+            at = f"rule-{i}-path-{j}"
+            if not path.service or errors.get(f"{at}-service"):
+                continue
+            if path.service not in ports_of:
+                errors.setdefault(f"{at}-service", []).append(f"There is no Service {path.service} in this project.")
+            elif not any(
+                p["port"] == path.port or (p["name"] and p["name"] == path.port) for p in ports_of[path.service]
+            ):
+                errors.setdefault(f"{at}-port", []).append(f"Service {path.service} has no port {path.port}.")
+    return errors
+
+
+def editor_context(project, gateway, rules, errors):
+    services_live, secrets_live, trouble = live_choices(project)
+    return {
+        "rules": rule_views(project, gateway, rules, errors, services_live, secrets_live),
+        "services_live": services_live,
+        "secrets_live": secrets_live,
+        "live_trouble": trouble,
+        "rule_errors": errors.get("rules", []),
+        "host_modes": HOST_MODES,
+        "protocols": PROTOCOLS,
+        "path_types": PATH_TYPES,
+    }
+
+
+def is_editor_action(action: str) -> bool:
+    return action.startswith(EDITOR_ACTIONS)
+
+
+def advanced_errors(form: AdvancedForm, spec, gateway) -> None:
+    try:
+        services.validate_spec(spec, gateway, check_cluster=False)
+    except ValidationError as error:
+        for key in ("annotations", "labels"):
+            for message in error.message_dict.get(key, []):
+                form.add_error(key, message)
+
+
+# The Create wizard
+
+
+@login_required
+def route_create(request, name):
+    project = project_for(request, name, "create_route")
+    gateway = enabled_gateway(project)
+    if gateway is None:
+        return redirect("project-routes", project.name)
+    step, errors = 0, {}
+    if request.method == "POST":
+        step = min(max(int(request.POST.get("step", 0) or 0), 0), len(WIZARD_STEPS) - 1)
+        action = request.POST.get("action", "next")
+        basic, advanced = BasicForm(request.POST), AdvancedForm(request.POST)
+        rules = rules_from_post(request.POST) or [empty_rule()]
+        if is_editor_action(action):
+            rules = edit_rules(rules, action)
+        elif action == "back":
+            step -= 1
+        else:
+            valid = step_valid(
+                project, gateway, basic, rules, advanced, errors, through=step if action == "next" else 2
+            )
+            if valid and action == "next":
+                step += 1
+                if step == 2:
+                    advanced = prefilled(advanced, project, rules, gateway)
+            elif valid and action == "create":
+                created = create(project, gateway, basic, rules, advanced, errors)
+                if created:
+                    return finish(request, reverse("route-detail", args=[project.name, created.name]))
+                step = first_step_with_errors(basic, advanced, errors)
+    else:
+        basic, advanced, rules = BasicForm(), AdvancedForm(), [empty_rule()]
+    context = project_context(request, project, "routes")
+    context.update(
+        editor_context(project, gateway, rules, errors),
+        gateway=gateway,
+        basic=basic,
+        advanced=advanced,
+        step=step,
+        steps=WIZARD_STEPS,
+        last_step=len(WIZARD_STEPS) - 1,
+    )
+    status = 400 if errors or basic.errors or advanced.errors else 200
+    template = "routes/partials/wizard.html" if request.htmx else "routes/wizard.html"
+    return render(request, template, context, status=status)
+
+
+def step_valid(project, gateway, basic, rules, advanced, errors, through: int) -> bool:
+    ok = True
+    if basic.is_valid():
+        name = basic.cleaned_data["name"]
+        try:
+            validate_route_name(name)
+        except ValidationError as error:
+            basic.add_error("name", error)
+        if Route.objects.filter(project=project, name=name).exists():
+            basic.add_error("name", f"A route named {name} already exists in this project.")
+    if basic.errors:
+        return False
+    if through >= 1:
+        errors.update(rules_errors(project, gateway, rules, live_choices(project)[0]))
+        ok = not errors
+    if through >= 2 and ok:
+        if advanced.is_valid():
+            spec = route_spec.from_data(
+                {"name": basic.cleaned_data["name"], "rules": rules, **advanced.cleaned_data}, project.namespace
+            )
+            advanced_errors(advanced, spec, gateway)
+        ok = not advanced.errors
+    return ok
+
+
+def prefilled(advanced: AdvancedForm, project, rules, gateway) -> AdvancedForm:
+    """The Advanced step opens with the annotations the rules' protocols need; the user's own stay."""
+    spec = route_spec.from_data({"name": "x", "rules": rules}, project.namespace)
+    needed = route_render.protocol_annotations(spec, gateway.flavor)
+    mine = advanced.cleaned_data.get("annotations", {}) if advanced.is_valid() else {}
+    labels = advanced.cleaned_data.get("labels", {}) if advanced.is_valid() else {}
+    return AdvancedForm(initial={"annotations": {**needed, **mine}, "labels": labels})
+
+
+def user_annotations(annotations: dict, rules, project, gateway) -> dict:
+    """Annotations minus those the protocols imply with the same value: those are not stored,
+    so that they follow later rule changes."""
+    spec = route_spec.from_data({"name": "x", "rules": rules}, project.namespace)
+    implied = route_render.protocol_annotations(spec, gateway.flavor)
+    return {k: v for k, v in annotations.items() if implied.get(k) != v}
+
+
+def create(project, gateway, basic, rules, advanced, errors):
+    data = {
+        "name": basic.cleaned_data["name"],
+        "rules": rules,
+        "annotations": user_annotations(advanced.cleaned_data["annotations"], rules, project, gateway),
+        "labels": advanced.cleaned_data["labels"],
+    }
+    try:
+        return services.create_route(
+            project, data, alias=basic.cleaned_data["alias"], description=basic.cleaned_data["description"]
+        )
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            if key == "name":
+                basic.add_error("name", messages)
+            elif key in ("annotations", "labels"):
+                advanced.add_error(key, messages)
+            else:
+                errors.setdefault(field_name(key), []).extend(messages)
+    return None
+
+
+def first_step_with_errors(basic, advanced, errors) -> int:
+    if basic.errors:
+        return 0
+    if errors:
+        return 1
+    return 2
+
+
+# The detail page
+
+
+def rule_rows(route: Route) -> list[dict]:
+    """A row per rule path, with its Click-to-visit address or why there is none."""
+    urls = list(route.urls)
+    reason = unavailable_reason(route)
+    rows, index = [], 0
+    for rule in route.rules.all():
+        for path in rule.paths.all():
+            entry = urls[index] if index < len(urls) else {}
+            index += 1
+            url = entry.get("url", "") if not reason else ""
+            why = reason or ("" if url else no_url_reason(rule))
+            rows.append({"rule": rule, "path": path, "url": url, "dial": rule.protocol == "grpc", "why": why})
+    return rows
+
+
+def unavailable_reason(route: Route) -> str:
+    if route.deletion_requested:
+        return "The route is being deleted."
+    if route.gateway is None or not route.gateway.enabled:
+        return "The project's gateway is disabled."
+    admitted = route.condition("Admitted")
+    if admitted and admitted["status"] == "False":
+        return f"Not admitted: {admitted['message']}"
+    if not route.in_sync:
+        return "Waiting for the cluster to apply the latest change."
+    return ""
+
+
+def no_url_reason(rule) -> str:
+    if rule.host.startswith("*."):
+        return "A wildcard host cannot be visited; use one of the names it covers."
+    if not rule.host:
+        return "The host is generated once the gateway has an address."
+    return "The gateway has no address or port for this protocol yet."
+
+
+def route_events(route: Route) -> tuple[list[dict], str]:
+    selector = f"involvedObject.name={route.name},involvedObject.kind=Ingress"
+    try:
+        events = cluster.request(
+            "GET", cluster.kind_of("v1", "Event").path(route.namespace), query=[("fieldSelector", selector)]
+        ).get("items", [])
+    except cluster.ClusterError as error:
+        return [], f"Events could not be read: {error.message}"
+    events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "", reverse=True)
+    return events[:10], ""
+
+
+@login_required
+def route_detail(request, name, route):
+    found = route_for(request, name, route, "view_routes")
+    context = project_context(request, found.project, "routes")
+    context.update(route=found, rows=rule_rows(found), gateway=found.gateway)
+    if request.htmx:
+        return render(request, "routes/partials/route_status.html", context)
+    context["events"], context["events_trouble"] = route_events(found)
+    return render(request, "routes/route_detail.html", context)
+
+
+# The dialogs
+
+
+DIALOGS = {
+    "edit_info.html": ("Edit Info", "route-edit-info", {}),
+    "edit_rules.html": ("Edit Rules", "route-edit-rules", {"wide": True}),
+    "edit_annotations.html": ("Edit Annotations", "route-edit-annotations", {"wide": True}),
+    "edit_yaml.html": ("Edit YAML", "route-edit-yaml", {"wide": True}),
+    "delete.html": ("Delete Route", "route-delete", {"danger": True, "submit": "Delete"}),
+}
+
+
+def dialog(request, template, context, status=200):
+    title, url_name, extra = DIALOGS[template]
+    route = context["route"]
+    action = reverse(url_name, args=[route.project.name, route.name])
+    context = {**context, **extra, "title": f"{title}: {route.name}", "action": action}
+    return render(request, f"routes/partials/{template}", context, status=status)
+
+
+@login_required
+def route_edit_info(request, name, route):
+    found = route_for(request, name, route, "edit_route")
+    form = InfoForm(request.POST or None, initial={"alias": found.alias, "description": found.description})
+    if request.method == "POST" and form.is_valid():
+        services.update_info(found, **form.cleaned_data)
+        return finish(request, reverse("route-detail", args=[name, found.name]))
+    return dialog(request, "edit_info.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def route_edit_rules(request, name, route):
+    found = route_for(request, name, route, "edit_route")
+    gateway = found.gateway or enabled_gateway(found.project)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        rules = rules_from_post(request.POST) or [empty_rule()]
+        action = request.POST.get("action", "save")
+        if is_editor_action(action):
+            rules = edit_rules(rules, action)
+        else:
+            errors = rules_errors(found.project, gateway, rules, live_choices(found.project)[0])
+            if not errors:
+                data = {"rules": rules, "annotations": found.annotations, "labels": found.labels}
+                try:
+                    services.update_route(found, data)
+                except ValidationError as error:
+                    for key, messages in error.message_dict.items():
+                        errors.setdefault(field_name(key), []).extend(messages)
+                else:
+                    return finish(request, reverse("route-detail", args=[name, found.name]))
+    else:
+        rules = route_spec.to_data(route_spec.from_route(found))["rules"]
+    context = {"route": found, **editor_context(found.project, gateway, rules, errors)}
+    return dialog(request, "edit_rules.html", context, status=400 if errors else 200)
+
+
+@login_required
+def route_edit_annotations(request, name, route):
+    found = route_for(request, name, route, "edit_route")
+    gateway = found.gateway or enabled_gateway(found.project)
+    current = route_spec.from_route(found)
+    implied = route_render.protocol_annotations(current, gateway.flavor) if gateway else {}
+    form = AnnotationsForm(request.POST or None, initial={"annotations": {**implied, **found.annotations}})
+    if request.method == "POST" and form.is_valid():
+        rules = route_spec.to_data(current)["rules"]
+        annotations = user_annotations(form.cleaned_data["annotations"], rules, found.project, gateway)
+        try:
+            services.update_route(found, {"rules": rules, "annotations": annotations, "labels": found.labels})
+        except ValidationError as error:
+            for message in error.message_dict.get("annotations", error.messages):
+                form.add_error("annotations", message)
+        else:
+            return finish(request, reverse("route-detail", args=[name, found.name]))
+    return dialog(request, "edit_annotations.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def route_edit_yaml(request, name, route):
+    found = route_for(request, name, route, "edit_route")
+    gateway = found.gateway or enabled_gateway(found.project)
+    form = YamlForm(request.POST or None, initial={"manifest": yaml_mapping.manifest_yaml(found, gateway)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway)
+            if not services.same_route(found, data):
+                services.update_route(found, data)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
+        else:
+            return finish(request, reverse("route-detail", args=[name, found.name]))
+    return dialog(request, "edit_yaml.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def route_delete(request, name, route):
+    found = route_for(request, name, route, "delete_route")
+    form = ConfirmNameForm(request.POST or None, expected=found.name)
+    if request.method == "POST" and form.is_valid():
+        services.delete_route(found)
+        return finish(request, reverse("project-routes", args=[name]))
+    return dialog(request, "delete.html", {"route": found, "form": form}, status=400 if form.errors else 200)
