@@ -1,0 +1,363 @@
+"""Shared fixtures.
+
+Integration tests run against real components, started once per session: the local
+control plane (real kube-apiserver, etcd and kube-controller-manager, from the cached
+binaries), a real Redis, and a real Celery worker process sharing the test database.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from playwright.sync_api import expect, sync_playwright
+
+from console import cluster
+from console.celery import app as celery_app
+from tenants import services
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(os.sys.executable).parent
+# The SQLite test database lives here (see settings), shared with the worker process.
+(ROOT / ".state").mkdir(exist_ok=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
+    """Polls `predicate` until it returns something truthy; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class ControlPlane:
+    state: Path
+    kubeconfig: Path
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory):
+    state = tmp_path_factory.mktemp("controlplane")
+    started = subprocess.run(
+        [ROOT / "scripts/controlplane/start.sh", state], capture_output=True, text=True, timeout=1800
+    )
+    if started.returncode != 0:
+        pytest.fail(f"the local control plane did not start:\n{started.stderr[-3000:]}")
+    kubeconfig = Path(started.stdout.strip().splitlines()[-1])
+    settings.CLUSTER_SOURCE = ("kubeconfig", str(kubeconfig))
+    cluster.reset_client()
+    yield ControlPlane(state, kubeconfig)
+    subprocess.run([ROOT / "scripts/controlplane/stop.sh", state], capture_output=True, timeout=60)
+
+
+class RedisServer:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory)]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        wait_for(lambda: self._answers(client), timeout=20, what="redis-server")
+
+    @staticmethod
+    def _answers(client) -> bool:
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    celery_app.conf.broker_url = server.url
+    yield server
+    server.stop()
+
+
+def test_database_url() -> str:
+    """The URL of the database the tests run on, for the worker process to share."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class Worker:
+    """A real Celery worker process, stoppable and restartable by tests."""
+
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self):
+        self.log.write_text("")
+        command = [VENV_BIN / "celery", "-A", "console", "worker", "--loglevel", "INFO", "--concurrency", "2"]
+        command += [
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: " ready." in self.log.read_text() or self.process.poll() is not None, 60, what="worker")
+        if self.process.poll() is not None:
+            pytest.fail(f"the Celery worker exited:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, redis_server, control_plane, tmp_path_factory):
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": redis_server.url,
+        "KUBECONFIG": str(control_plane.kubeconfig),
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+    }
+    proc = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def live_cluster(worker, transactional_db):
+    """For integration tests: the real worker and cluster, a database the worker can see,
+    and afterwards the namespaces the test's projects created are deleted."""
+    yield
+    selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
+    for namespace in cluster.list_objects("v1", "Namespace", selector=selector):
+        if not namespace["metadata"].get("deletionTimestamp"):
+            cluster.delete("v1", "Namespace", namespace["metadata"]["name"])
+
+
+@pytest.fixture
+def unique_name():
+    """A project name no other test uses, so tests never see each other's namespaces."""
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Tests create many accounts; a deliberately slow hasher would dominate their run time."""
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+@pytest.fixture
+def make_user(db):
+    """Creates an account through the service, with PASSWORD."""
+
+    def make(username, platform_admin=False):
+        return services.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD, platform_admin=platform_admin
+        )
+
+    return make
+
+
+@pytest.fixture
+def platform_admin(make_user):
+    return make_user("root", platform_admin=True)
+
+
+@pytest.fixture
+def workspace(platform_admin):
+    return services.create_workspace(name="ws-a", alias="Workspace A", admin=platform_admin, by=platform_admin)
+
+
+@pytest.fixture
+def admin_client(client, platform_admin):
+    client.force_login(platform_admin)
+    return client
+
+
+@pytest.fixture
+def ready_project(live_cluster, workspace, unique_name):
+    """A project whose namespace the worker has created in the local control plane."""
+    from tenants.models import Project
+
+    project = services.create_project(workspace=workspace, name=unique_name)
+    wait_for(lambda: Project.objects.get(pk=project.pk).state == "Ready", what=f"project {unique_name} to be Ready")
+    project.refresh_from_db()
+    return project
+
+
+def tls_secret_manifest(namespace: str, name: str, hosts: list[str], days: int = 30, with_key: bool = True) -> dict:
+    """A kubernetes.io/tls Secret with a fresh self-signed certificate for `hosts`."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    data = {"tls.crt": base64.b64encode(pem).decode()}
+    data["tls.key"] = base64.b64encode(key_pem).decode() if with_key else ""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data,
+    }
+
+
+def backend_service(namespace: str, name: str, port: int = 80, port_name: str = "http") -> dict:
+    """A Service a tenant would have for their workload (there are no pods behind it here)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"selector": {"app": name}, "ports": [{"name": port_name, "port": port, "targetPort": port}]},
+    }
+
+
+@pytest.fixture
+def project_with_gateway(control_plane, make_user, platform_admin, workspace, unique_name):
+    """A project (its namespace created directly, as the worker would) with an enabled gateway and
+    TLS secrets good-tls, keyless and opaque: alice admin, olga operator, vera viewer; and project
+    <name>-hidden in another workspace. No worker runs: nothing queued is carried out."""
+    for name in ("alice", "olga", "vera"):
+        make_user(name)
+        services.add_workspace_member(workspace, username=name, role="workspace-regular", by=platform_admin)
+    alice = get_user_model().objects.get(username="alice")
+    project = services.create_project(workspace=workspace, name=unique_name, by=alice)
+    services.add_project_member(project, username="olga", role="operator", by=alice)
+    services.add_project_member(project, username="vera", role="viewer", by=alice)
+    from gateways.services import configure_gateway
+
+    configure_gateway(project)
+    namespace = project.namespace
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    cluster.apply(tls_secret_manifest(namespace, "good-tls", ["secure.example.com"]))
+    cluster.apply(tls_secret_manifest(namespace, "keyless", ["secure.example.com"], with_key=False))
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "opaque", "namespace": namespace},
+            "data": {"a": "Yg=="},
+        }
+    )
+    bob = make_user("bob")
+    other = services.create_workspace(name="ws-b", admin=bob, by=platform_admin)
+    services.create_project(workspace=other, name=f"{unique_name}-hidden", by=bob)
+    yield project
+    cluster.delete("v1", "Namespace", namespace)
+
+
+# Browser tests: Playwright driving Debian's Chromium.
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on this closed network: no background connections, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between browser steps are ordinary blocking calls, which Django must be told are fine.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def demo_passwords(tmp_path):
+    password_file = tmp_path / "demo-passwords"
+    call_command("seed_demo", password_file=password_file)
+    return dict(line.split(":", 1) for line in password_file.read_text().splitlines())
+
+
+def log_in(page, base_url, username, password):
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page.locator(".account .who")).to_have_text(username)

@@ -1,0 +1,190 @@
+"""The product's main journey in a real Chromium: an operator creates routes through the wizard,
+edits and deletes them, and Click to visit opens the right address."""
+
+import http.server
+import json
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from console import cluster
+from gateways import services as gateway_services
+from gateways.models import Gateway
+from routes import services as route_services
+from routes.models import Route
+from tenants import services as tenant_services
+from tenants.models import Project, ProjectMembership
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, backend_service, log_in, tls_secret_manifest, wait_for
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def sock_shop(live_cluster, demo_passwords):
+    """sock-shop Ready, with Services front-end and catalogue, a TLS secret, a NodePort gateway
+    whose node ports are known, and project-regular as its operator."""
+    wait_for(lambda: Project.objects.get(name="sock-shop").state == "Ready", what="sock-shop to be Ready")
+    project = Project.objects.get(name="sock-shop")
+    admin = ProjectMembership.objects.get(project=project, role="admin").user
+    tenant_services.add_project_member(project, username="project-regular", role="operator", by=admin)
+    cluster.apply(backend_service("sock-shop", "front-end"))
+    cluster.apply(backend_service("sock-shop", "catalogue"))
+    cluster.apply(tls_secret_manifest("sock-shop", "shop-tls", ["shop.example.com"]))
+    gateway = gateway_services.configure_gateway(project, access_mode="NodePort")
+    wait_for(lambda: Gateway.objects.get(pk=gateway.pk).node_ports, what="the gateway's node ports")
+    return project
+
+
+def refreshed(page, change):
+    """Makes a change that re-renders the rules editor, and waits until the new one is shown."""
+    with page.expect_response(lambda response: "/routes/" in response.url and response.request.method == "POST"):
+        change()
+    page.wait_for_timeout(100)  # let htmx swap the answer in
+
+
+def next_step(page):
+    page.locator("#route-wizard button.primary[value=next]").click()
+
+
+def test_operator_creates_edits_and_deletes_routes_through_the_wizard(sock_shop, live_server, browser, demo_passwords):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    log_in(page, live_server.url, "project-regular", demo_passwords["project-regular"])
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/")
+    page.click("#create-route")
+
+    # Route 1: Auto Generate.
+    page.fill("#id_name", "front-end")
+    next_step(page)
+    expect(page.locator(".steps li.current")).to_have_text("Rules")
+    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
+    expect(page.locator("[data-generated-host]")).to_have_text("front-end.sock-shop.127.0.0.1.nip.io")
+    expect(page.locator("select[name=rule-0-path-0-port]")).to_have_value("80")
+    page.screenshot(path=ARTIFACTS / "route-wizard-rules.png", full_page=True)
+    next_step(page)
+    expect(page.locator(".steps li.current")).to_have_text("Advanced")
+    page.locator("#route-wizard button.primary[value=create]").click()
+    expect(page.locator("h1")).to_have_text("front-end")
+
+    # Route 2: Specify Domain, https, the secret picker.
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/new/")
+    page.fill("#id_name", "secure-shop")
+    next_step(page)
+    refreshed(page, lambda: page.check("input[name=rule-0-host_mode][value=custom]"))
+    expect(page.locator("input[name=rule-0-host]")).to_be_visible()
+    page.fill("input[name=rule-0-host]", "shop.example.com")
+    refreshed(page, lambda: page.select_option("select[name=rule-0-protocol]", "https"))
+    secret = page.locator("select[name=rule-0-tls_secret]")
+    expect(secret).to_be_visible()
+    expect(secret.locator("option[value=shop-tls]")).to_contain_text("shop.example.com")
+    refreshed(page, lambda: secret.select_option("shop-tls"))
+    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
+    expect(page.locator("select[name=rule-0-path-0-port]")).to_have_value("80")
+    expect(page.locator("[data-secret-warning]")).to_have_count(0)
+    next_step(page)
+    page.locator("#route-wizard button.primary[value=create]").click()
+    expect(page.locator("h1")).to_have_text("secure-shop")
+
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/")
+    expect(page.locator("[data-route=front-end]")).to_contain_text("front-end.sock-shop.127.0.0.1.nip.io")
+    expect(page.locator("[data-route=secure-shop]")).to_contain_text("shop.example.com")
+
+    # Edit the first route's rules: add /catalogue.
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/front-end/")
+    page.click("#edit-rules")
+    dialog = page.locator("dialog.modal")
+    dialog.locator("button[value=add-path-0]").click()
+    dialog.locator("input[name=rule-0-path-1-path]").fill("/catalogue")
+    refreshed(page, lambda: dialog.locator("select[name=rule-0-path-1-service]").select_option("catalogue"))
+    expect(dialog.locator("select[name=rule-0-path-1-port]")).to_have_value("80")
+    dialog.locator("button.primary[value=save]").click()
+    expect(page.locator("#route-rules")).to_contain_text("/catalogue")
+
+    # Edit annotations.
+    page.click("#edit-annotations")
+    dialog = page.locator("dialog.modal")
+    dialog.locator("[data-add-row]").click()
+    dialog.locator("input[name=annotations-key]").last.fill("nginx.org/proxy-read-timeout")
+    dialog.locator("input[name=annotations-value]").last.fill("120s")
+    dialog.locator("button.primary[value=save]").click()
+    expect(page.locator("#route-status")).to_contain_text("nginx.org/proxy-read-timeout: 120s")
+    wait_for(lambda: Route.objects.get(name="front-end").in_sync, what="the edits to be applied")
+    page.reload()
+    page.screenshot(path=ARTIFACTS / "route-detail.png", full_page=True)
+
+    # Delete the second by typing its name.
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/secure-shop/")
+    page.click("#delete-route")
+    dialog = page.locator("dialog.modal")
+    dialog.locator("#id_name").fill("secure-shop")
+    dialog.locator("button[value=save].danger").click()
+    expect(page.locator("h1")).to_have_text("Routes")
+    wait_for(lambda: not Route.objects.filter(name="secure-shop").exists(), what="the route to be deleted")
+    assert cluster.get("networking.k8s.io/v1", "Ingress", "secure-shop", "sock-shop") is None
+    ingress = cluster.get("networking.k8s.io/v1", "Ingress", "front-end", "sock-shop")
+    assert [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]] == ["/", "/catalogue"]
+    assert ingress["metadata"]["annotations"]["nginx.org/proxy-read-timeout"] == "120s"
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Stands in for the ingress controller at the node port: answers with what it was asked."""
+
+    seen: list = []
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        Recorder.seen.append({"host": self.headers["Host"], "path": self.path})
+        body = json.dumps({"host": self.headers["Host"], "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_click_to_visit_opens_the_route_at_the_gateway_node_port(sock_shop, live_server, playwright, demo_passwords):
+    body = {
+        "name": "front-end",
+        "rules": [
+            {
+                "host_mode": "auto",
+                "paths": [
+                    {"path": "/", "service": "front-end", "port": 80},
+                    {"path": "/catalogue", "service": "catalogue", "port": 80},
+                ],
+            }
+        ],
+    }
+    route_services.create_route(sock_shop, body)
+    route = wait_for(
+        lambda: (r := Route.objects.get(name="front-end")).in_sync and r.urls and r, what="the route's URL"
+    )
+    node_port = Gateway.objects.get(project=sock_shop).node_ports["http"]
+    expected_host = f"front-end.sock-shop.127.0.0.1.nip.io:{node_port}"
+    assert [entry["url"] for entry in route.urls] == [f"http://{expected_host}/", f"http://{expected_host}/catalogue"]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", node_port), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # This browser resolves every nip.io name to loopback, where the recorder listens.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.nip.io 127.0.0.1"]
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        log_in(page, live_server.url, "project-regular", demo_passwords["project-regular"])
+        page.goto(f"{live_server.url}/projects/sock-shop/routes/front-end/")
+        with context.expect_page() as opened:
+            page.locator('[data-rule-path="front-end.sock-shop.127.0.0.1.nip.io/catalogue"] a.visit-link').click()
+        visited = opened.value
+        visited.wait_for_load_state()
+        assert visited.url == f"http://{expected_host}/catalogue"
+        assert json.loads(visited.locator("body").inner_text()) == {"host": expected_host, "path": "/catalogue"}
+    finally:
+        browser.close()
+        server.shutdown()
+        server.server_close()
+    assert {"host": expected_host, "path": "/catalogue"} in Recorder.seen

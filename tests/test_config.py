@@ -1,0 +1,68 @@
+"""Settings parsing: environment variables in, configuration out."""
+
+from pathlib import Path
+
+import pytest
+
+from console.config import Config, ConfigError
+
+BASE = Path("/srv/console")
+SECRET = "s" * 50
+
+
+def test_development_defaults_use_sqlite_local_redis_and_the_local_control_plane():
+    config = Config.from_env({}, BASE)
+    assert config.mode == "development"
+    assert config.debug is True
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.database["NAME"] == "/srv/console/db.sqlite3"
+    assert config.redis_url == "redis://127.0.0.1:6379/0"
+    assert config.cluster_source() == ("local", "/srv/console/.state/controlplane/kubeconfig")
+    assert config.resync_seconds == 30
+
+
+def test_database_url_selects_postgresql():
+    config = Config.from_env({"DATABASE_URL": "postgres://app:pw@db.internal:5433/console"}, BASE)
+    assert config.database["ENGINE"] == "django.db.backends.postgresql"
+    assert (config.database["HOST"], config.database["PORT"], config.database["NAME"]) == (
+        "db.internal",
+        5433,
+        "console",
+    )
+    assert (config.database["USER"], config.database["PASSWORD"]) == ("app", "pw")
+
+
+def test_explicit_kubeconfig_wins_over_in_cluster_and_local():
+    env = {"KUBECONFIG": "/etc/kube/admin.conf:/other", "KUBERNETES_SERVICE_HOST": "10.0.0.1"}
+    assert Config.from_env(env, BASE).cluster_source() == ("kubeconfig", "/etc/kube/admin.conf")
+
+
+def test_in_cluster_when_running_in_a_pod_without_kubeconfig():
+    assert Config.from_env({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}, BASE).cluster_source() == ("in-cluster", None)
+
+
+def test_production_turns_debug_off_and_needs_a_real_secret_key():
+    with pytest.raises(ConfigError, match="DJANGO_SECRET_KEY"):
+        Config.from_env({"CONSOLE_MODE": "production", "DJANGO_SECRET_KEY": "short"}, BASE)
+    config = Config.from_env({"CONSOLE_MODE": "production", "DJANGO_SECRET_KEY": SECRET}, BASE)
+    assert config.debug is False
+    assert config.allowed_hosts == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CONSOLE_MODE": "staging"}, "CONSOLE_MODE must be one of"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be true or false"),
+        ({"CONSOLE_RESYNC_SECONDS": "soon"}, "CONSOLE_RESYNC_SECONDS must be a whole number"),
+        ({"CONSOLE_RESYNC_SECONDS": "0"}, "CONSOLE_RESYNC_SECONDS must be at least 1"),
+    ],
+)
+def test_bad_values_name_the_variable(env, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env(env, BASE)
+
+
+def test_lists_are_comma_separated():
+    config = Config.from_env({"DJANGO_ALLOWED_HOSTS": "console.example.com, .example.org,"}, BASE)
+    assert config.allowed_hosts == ["console.example.com", ".example.org"]

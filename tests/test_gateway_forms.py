@@ -1,0 +1,214 @@
+"""Gateway input through the API and the wizard: a clear error on the field and nothing
+written for bad input; only project admins may enable, edit or disable."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.test import APIClient
+
+from gateways import services
+from gateways.models import Gateway
+from tenants import permissions as perms
+from tenants import services as tenant_services
+from tests.conftest import PASSWORD
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shop(make_user, platform_admin, workspace):
+    """Project shop: alice admin, olga operator, vera viewer; project hidden in another workspace."""
+    for name in ("alice", "olga", "vera"):
+        make_user(name)
+        tenant_services.add_workspace_member(workspace, username=name, role=perms.WORKSPACE_REGULAR, by=platform_admin)
+    alice = get_user_model().objects.get(username="alice")
+    project = tenant_services.create_project(workspace=workspace, name="shop", by=alice)
+    tenant_services.add_project_member(project, username="olga", role="operator", by=alice)
+    tenant_services.add_project_member(project, username="vera", role="viewer", by=alice)
+    bob = make_user("bob")
+    other = tenant_services.create_workspace(name="ws-b", admin=bob, by=platform_admin)
+    tenant_services.create_project(workspace=other, name="hidden", by=bob)
+    return project
+
+
+def api_as(username) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(username=username))
+    return client
+
+
+def logged_in(username) -> Client:
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"replicas": 0}, "replicas", "between 1 and 10"),
+        ({"replicas": 11}, "replicas", "between 1 and 10"),
+        ({"flavor": "haproxy"}, "flavor", "not a valid choice"),
+        ({"access_mode": "ClusterIP"}, "access_mode", "not a valid choice"),
+        ({"service_annotations": {"bad key!": "x"}}, "service_annotations", "not a valid key"),
+        ({"service_annotations": {"example.com/": "x"}}, "service_annotations", "not a valid key"),
+        ({"service_annotations": {"a" * 64: "x"}}, "service_annotations", "at most 63 characters"),
+        ({"service_annotations": {"cloud/lb": "x" * 5000}}, "service_annotations", "at most 4096"),
+        ({"config": {"worker-processes": "4"}}, "config", "not a setting the console allows"),
+        ({"config": {"read-timeout": "0"}}, "config", "from 1 to 3600"),
+        ({"config": {"read-timeout": "soon"}}, "config", "from 1 to 3600"),
+        ({"config": {"body-size": "10g;"}}, "config", "not a body size"),
+        ({"flavor": "traefik", "config": {"body-size": "10m"}}, "config", "Traefik does not support"),
+        ({"default_domain": "Example.COM"}, "default_domain", "lowercase"),
+        ({"default_domain": "a..b"}, "default_domain", "empty part"),
+        ({"external_address": "10.0.0.1:80"}, "external_address", "not valid"),
+    ],
+)
+def test_bad_gateway_settings_are_refused_on_the_field_and_nothing_is_written(
+    shop, django_capture_on_commit_callbacks, body, field, message
+):
+    with django_capture_on_commit_callbacks() as queued:
+        response = api_as("alice").put("/api/v1/projects/shop/gateway/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert message in " ".join(response.json()[field])
+    assert not Gateway.objects.exists()
+    assert queued == []
+
+
+def test_project_admin_enables_through_the_api(shop, django_capture_on_commit_callbacks):
+    body = {
+        "access_mode": "LoadBalancer",
+        "replicas": 2,
+        "service_annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
+        "config": {"read-timeout": "120"},
+        "default_domain": "apps.example.com",
+    }
+    with django_capture_on_commit_callbacks() as queued:
+        response = api_as("alice").put("/api/v1/projects/shop/gateway/", body, format="json")
+    assert response.status_code == 202
+    assert len(queued) == 1
+    gateway = Gateway.objects.get(project=shop)
+    assert (gateway.access_mode, gateway.replicas, gateway.flavor, gateway.enabled) == (
+        "LoadBalancer",
+        2,
+        "nginx-inc",
+        True,
+    )
+    assert response.json()["status"]["ingress_class"] == "kubeconsole-shop"
+
+
+@pytest.mark.parametrize("username", ["olga", "vera"])
+def test_operators_and_viewers_cannot_enable_edit_or_disable(shop, username, django_capture_on_commit_callbacks):
+    services.configure_gateway(shop)
+    client = api_as(username)
+    with django_capture_on_commit_callbacks() as queued:
+        assert client.put("/api/v1/projects/shop/gateway/", {"replicas": 3}, format="json").status_code == 403
+        assert client.delete("/api/v1/projects/shop/gateway/").status_code == 403
+    assert queued == []
+    assert client.get("/api/v1/projects/shop/gateway/").status_code == 200
+    gateway = Gateway.objects.get(project=shop)
+    assert (gateway.replicas, gateway.enabled) == (1, True)
+
+    page = logged_in(username).get("/projects/shop/gateway/").content.decode()
+    assert "kubeconsole-shop" in page
+    assert 'id="edit-gateway"' not in page and 'id="disable-gateway"' not in page
+    web = logged_in(username)
+    assert web.get("/projects/shop/gateway/wizard/", **HTMX).status_code == 403
+    assert web.post("/projects/shop/gateway/disable/").status_code == 403
+
+
+def test_a_project_of_another_workspace_answers_404(shop):
+    client = api_as("alice")
+    for method in ("get", "put", "delete"):
+        assert getattr(client, method)("/api/v1/projects/hidden/gateway/", {}, format="json").status_code == 404
+    assert logged_in("alice").get("/projects/hidden/gateway/").status_code == 404
+    assert not Gateway.objects.exists()
+
+
+def wizard_post(client, step, go="next", **fields):
+    data = {
+        "step": step,
+        "go": go,
+        "access_mode": "NodePort",
+        "flavor": "nginx-inc",
+        "replicas": "1",
+        "service_annotations-key": [""],
+        "service_annotations-value": [""],
+        "config-key": [""],
+        "config-value": [""],
+        "default_domain": "",
+        "external_address": "",
+    }
+    data.update(fields)
+    return client.post("/projects/shop/gateway/wizard/", data, **HTMX)
+
+
+def test_wizard_validates_each_step_before_the_next(shop):
+    alice = logged_in("alice")
+    response = alice.get("/projects/shop/gateway/wizard/", **HTMX)
+    assert "Enable Gateway" in response.content.decode() and response.context["step"] == 0
+
+    response = wizard_post(alice, 0, replicas="11")
+    assert response.status_code == 400 and response.context["step"] == 0
+    assert "between 1 and 10" in " ".join(response.context["form"].errors["replicas"])
+
+    response = wizard_post(alice, 0)
+    assert response.context["step"] == 1
+    response = wizard_post(alice, 1, **{"config-key": ["worker-processes"], "config-value": ["4"]})
+    assert response.status_code == 400 and response.context["step"] == 1
+    assert "not a setting the console allows" in " ".join(response.context["form"].errors["config"])
+
+    response = wizard_post(alice, 1, **{"service_annotations-key": ["", "x"], "service_annotations-value": ["y", "1"]})
+    assert "needs a key" in " ".join(response.context["form"].errors["service_annotations"])
+
+    response = wizard_post(alice, 1, **{"config-key": ["read-timeout"], "config-value": ["60"]})
+    assert response.context["step"] == 2
+    response = wizard_post(alice, 2, go="back")
+    assert response.context["step"] == 1
+    response = wizard_post(alice, 2, external_address="not an address")
+    assert response.status_code == 400 and response.context["step"] == 2
+    assert not Gateway.objects.exists()
+
+
+def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop):
+    alice = logged_in("alice")
+    response = wizard_post(
+        alice,
+        2,
+        go="save",
+        tracing="on",
+        **{
+            "config-key": ["read-timeout"],
+            "config-value": ["60"],
+            "service_annotations-key": ["a.io/b"],
+            "service_annotations-value": ["c"],
+        },
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/projects/shop/gateway/"
+    gateway = Gateway.objects.get(project=shop)
+    assert (gateway.config, gateway.service_annotations, gateway.tracing) == (
+        {"read-timeout": "60"},
+        {"a.io/b": "c"},
+        True,
+    )
+
+    edit = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
+    assert "Edit Gateway" in edit and 'value="a.io/b"' in edit
+    response = wizard_post(alice, 2, go="save", access_mode="LoadBalancer", replicas="3")
+    assert response.status_code == 204
+    gateway.refresh_from_db()
+    assert (gateway.access_mode, gateway.replicas, gateway.generation) == ("LoadBalancer", 3, 2)
+
+
+def test_gateway_page_offers_enable_to_admins_and_disable_warns(shop):
+    page = logged_in("alice").get("/projects/shop/gateway/").content.decode()
+    assert "Gateway not enabled" in page and 'id="enable-gateway"' in page
+    assert 'id="enable-gateway"' not in logged_in("olga").get("/projects/shop/gateway/").content.decode()
+
+    services.configure_gateway(shop)
+    modal = logged_in("alice").get("/projects/shop/gateway/disable/", **HTMX).content.decode()
+    assert "This removes the ingress controller" in modal
+    response = logged_in("alice").post("/projects/shop/gateway/disable/", **HTMX)
+    assert response.status_code == 204
+    assert Gateway.objects.get(project=shop).enabled is False

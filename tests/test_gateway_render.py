@@ -1,0 +1,250 @@
+"""The gateway renderer, per flavor and access mode, compared field by field with manifests
+written out here."""
+
+import pytest
+import yaml
+
+from gateways import render
+from gateways.models import Gateway
+from tenants.models import Project, Workspace
+
+LABELS = {
+    "kubeconsole.io/managed-by": "kube-console",
+    "kubeconsole.io/owner": "gateway-3",
+    "kubeconsole.io/gateway": "shop",
+    "app.kubernetes.io/name": "kubeconsole-gateway",
+    "app.kubernetes.io/component": "ingress-controller",
+}
+META = {"name": "kubeconsole-gateway", "namespace": "shop", "labels": LABELS}
+CLUSTER_META = {"name": "kubeconsole-gateway-shop", "labels": LABELS}
+READ = ["get", "list", "watch"]
+SUBJECTS = [{"kind": "ServiceAccount", "name": "kubeconsole-gateway", "namespace": "shop"}]
+
+
+def gateway(**settings) -> Gateway:
+    project = Project(pk=5, name="shop", workspace=Workspace(name="ws"))
+    return Gateway(pk=3, project=project, **settings)
+
+
+def by_kind(manifests: list[dict]) -> dict[str, dict]:
+    return {manifest["kind"]: manifest for manifest in manifests}
+
+
+def test_nginx_inc_nodeport_gateway_renders_every_object():
+    manifests = render.manifests(gateway(config={"read-timeout": "120", "body-size": "10m"}, tracing=True))
+    assert [m["kind"] for m in manifests] == [
+        "IngressClass",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+    ]
+    objects = by_kind(manifests)
+    assert objects["IngressClass"] == {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": "kubeconsole-shop", "labels": LABELS},
+        "spec": {"controller": "nginx.org/ingress-controller"},
+    }
+    assert objects["ServiceAccount"] == {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": META}
+    assert objects["Role"] == {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": META,
+        "rules": [
+            {"apiGroups": [""], "resources": ["services", "endpoints", "secrets", "configmaps", "pods"], "verbs": READ},
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "update"]},
+            {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch", "list"]},
+            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": READ},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": [*READ, "create", "update"]},
+        ],
+    }
+    assert objects["RoleBinding"] == {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": META,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "kubeconsole-gateway"},
+        "subjects": SUBJECTS,
+    }
+    assert objects["ClusterRole"] == {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": CLUSTER_META,
+        "rules": [{"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ}],
+    }
+    assert objects["ClusterRoleBinding"] == {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": CLUSTER_META,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeconsole-gateway-shop"},
+        "subjects": SUBJECTS,
+    }
+    assert objects["ConfigMap"] == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": META,
+        "data": {"proxy-read-timeout": "120s", "client-max-body-size": "10m", "otel-trace-in-http": "true"},
+    }
+    deployment = objects["Deployment"]
+    assert deployment["metadata"] == META
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["selector"] == {"matchLabels": {"kubeconsole.io/gateway": "shop"}}
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["labels"] == LABELS
+    assert list(template["metadata"]["annotations"]) == ["kubeconsole.io/config-hash"]
+    pod = template["spec"]
+    assert pod["serviceAccountName"] == "kubeconsole-gateway"
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert "volumes" not in pod
+    [container] = pod["containers"]
+    assert container["image"] == "nginx/nginx-ingress:5.2.1"
+    assert container["args"] == [
+        "-nginx-configmaps=$(POD_NAMESPACE)/kubeconsole-gateway",
+        "-ingress-class=kubeconsole-shop",
+        "-watch-namespace=shop",
+        "-external-service=kubeconsole-gateway",
+        "-report-ingress-status",
+        "-enable-custom-resources=false",
+        "-enable-snippets=false",
+        "-leader-election-lock-name=kubeconsole-gateway-leader",
+        "-ready-status",
+        "-ready-status-port=8081",
+        "-enable-prometheus-metrics=false",
+    ]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 80, "protocol": "TCP"},
+        {"name": "https", "containerPort": 443, "protocol": "TCP"},
+    ]
+    assert container["readinessProbe"] == {
+        "httpGet": {"path": "/nginx-ready", "port": 8081},
+        "periodSeconds": 5,
+        "failureThreshold": 3,
+    }
+    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "runAsNonRoot": True,
+        "runAsUser": 101,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+    }
+    assert objects["Service"] == {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {**META, "annotations": {}},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"kubeconsole.io/gateway": "shop"},
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
+                {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"},
+            ],
+        },
+    }
+
+
+def test_load_balancer_gateway_carries_the_service_annotations():
+    service = by_kind(
+        render.manifests(
+            gateway(
+                access_mode="LoadBalancer",
+                service_annotations={"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
+            )
+        )
+    )["Service"]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+
+
+def test_ingress_nginx_gateway_has_its_own_controller_class_and_namespace_read():
+    objects = by_kind(
+        render.manifests(gateway(flavor="ingress-nginx", config={"body-size": "8m", "send-timeout": "30"}))
+    )
+    assert objects["IngressClass"]["spec"] == {"controller": "kubeconsole.io/ingress-nginx-shop"}
+    assert objects["ClusterRole"]["rules"] == [
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"], "resourceNames": ["shop"]},
+    ]
+    assert objects["Role"]["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps", "pods", "secrets", "endpoints", "services"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": READ},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
+    ]
+    assert objects["ConfigMap"]["data"] == {"proxy-body-size": "8m", "proxy-send-timeout": "30"}
+    [container] = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.k8s.io/ingress-nginx/controller:v1.14.1"
+    assert container["args"] == [
+        "/nginx-ingress-controller",
+        "--controller-class=kubeconsole.io/ingress-nginx-shop",
+        "--ingress-class=kubeconsole-shop",
+        "--ingress-class-by-name=true",
+        "--watch-namespace=shop",
+        "--configmap=$(POD_NAMESPACE)/kubeconsole-gateway",
+        "--publish-service=$(POD_NAMESPACE)/kubeconsole-gateway",
+        "--election-id=kubeconsole-gateway-leader",
+        "--watch-ingress-without-class=false",
+        "--enable-metrics=false",
+    ]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 10254}
+
+
+def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
+    objects = by_kind(render.manifests(gateway(flavor="traefik", config={"connect-timeout": "5"}, replicas=2)))
+    assert objects["IngressClass"]["spec"] == {"controller": "traefik.io/ingress-controller"}
+    assert objects["Role"]["rules"][-1] == {
+        "apiGroups": ["traefik.io"],
+        "resources": ["ingressroutes", "middlewares", "serverstransports", "tlsoptions", "traefikservices"],
+        "verbs": READ,
+    }
+    assert yaml.safe_load(objects["ConfigMap"]["data"]["traefik.yml"]) == {
+        "entryPoints": {"web": {"address": ":8000"}, "websecure": {"address": ":8443", "http": {"tls": {}}}},
+        "ping": {},
+        "providers": {
+            "kubernetesIngress": {
+                "ingressClass": "kubeconsole-shop",
+                "namespaces": ["shop"],
+                "ingressEndpoint": {"publishedService": "shop/kubeconsole-gateway"},
+            },
+            "kubernetesCRD": {"ingressClass": "kubeconsole-shop", "namespaces": ["shop"]},
+        },
+        "serversTransport": {"forwardingTimeouts": {"dialTimeout": "5s"}},
+    }
+    deployment = objects["Deployment"]
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "config", "configMap": {"name": "kubeconsole-gateway"}}]
+    [container] = pod["containers"]
+    assert container["args"] == ["--configFile=/etc/traefik/traefik.yml"]
+    assert container["volumeMounts"] == [{"name": "config", "mountPath": "/etc/traefik"}]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "https", "containerPort": 8443, "protocol": "TCP"},
+    ]
+
+
+def test_a_changed_configuration_changes_the_pod_template():
+    first = by_kind(render.manifests(gateway(flavor="traefik")))["Deployment"]
+    second = by_kind(render.manifests(gateway(flavor="traefik", config={"read-timeout": "30"})))["Deployment"]
+    key = "kubeconsole.io/config-hash"
+    assert (
+        first["spec"]["template"]["metadata"]["annotations"][key]
+        != (second["spec"]["template"]["metadata"]["annotations"][key])
+    )
+
+
+@pytest.mark.parametrize("flavor", ["nginx-inc", "ingress-nginx", "traefik"])
+def test_every_namespaced_object_stays_in_the_projects_namespace(flavor):
+    for manifest in render.manifests(gateway(flavor=flavor)):
+        if manifest["kind"] in ("IngressClass", "ClusterRole", "ClusterRoleBinding"):
+            assert "namespace" not in manifest["metadata"]
+        else:
+            assert manifest["metadata"]["namespace"] == "shop"
+        assert manifest["metadata"]["labels"]["kubeconsole.io/owner"] == "gateway-3"

@@ -1,0 +1,333 @@
+"""The route pages with Django's test client: the list, each wizard step's checks, the detail
+page, and every dialog, including Edit YAML round trips."""
+
+import pytest
+import yaml
+from django.test import Client
+
+from console import cluster
+from gateways import services as gateway_services
+from routes import services as route_services
+from routes.models import Route
+from tests.conftest import PASSWORD, backend_service, tls_secret_manifest
+
+pytestmark = pytest.mark.cluster
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shop(project_with_gateway):
+    namespace = project_with_gateway.namespace
+    cluster.apply(backend_service(namespace, "front-end"))
+    cluster.apply(backend_service(namespace, "catalogue", 8080, "web"))
+    cluster.apply(tls_secret_manifest(namespace, "old-tls", ["secure.example.com"], days=-1))
+    return project_with_gateway
+
+
+def logged_in(username) -> Client:
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def url(shop, suffix=""):
+    return f"/projects/{shop.name}/routes/{suffix}"
+
+
+def wizard(client, shop, step, action="next", rules=None, **fields):
+    data = {"step": step, "action": action, "name": "front-end", "alias": "", "description": ""}
+    data.update({"annotations-key": [""], "annotations-value": [""], "labels-key": [""], "labels-value": [""]})
+    rule = {"host_mode": "auto", "host": "", "protocol": "http", "tls_secret": ""}
+    path = {"path": "/", "path_type": "Prefix", "service": "front-end", "port": "80"}
+    for index, (rule_over, paths) in enumerate(rules or [({}, [{}])]):
+        for key, value in {**rule, **rule_over}.items():
+            data[f"rule-{index}-{key}"] = value
+        for j, path_over in enumerate(paths):
+            for key, value in {**path, **path_over}.items():
+                data[f"rule-{index}-path-{j}-{key}"] = value
+    data.update(fields)
+    return client.post(url(shop, "new/"), data, **HTMX)
+
+
+def test_list_shows_create_to_operators_and_a_notice_without_gateway(shop):
+    route_services.create_route(
+        shop,
+        {"name": "front-end", "rules": [{"host": "a.example.com", "paths": [{"service": "front-end", "port": 80}]}]},
+    )
+    page = logged_in("olga").get(url(shop)).content.decode()
+    assert 'data-route="front-end"' in page and f'href="/projects/{shop.name}/routes/new/"' in page
+    assert 'id="create-route"' not in logged_in("vera").get(url(shop)).content.decode()
+
+    found = logged_in("vera").get(url(shop), {"q": "a.example"}, **HTMX).content.decode()
+    assert 'data-route="front-end"' in found
+    assert 'data-route="front-end"' not in logged_in("vera").get(url(shop), {"q": "nothing"}, **HTMX).content.decode()
+
+    gateway_services.disable_gateway(shop.gateway)
+    page = logged_in("olga").get(url(shop)).content.decode()
+    assert 'id="no-gateway"' in page and "disabled" in page and 'data-route="front-end"' in page
+    assert logged_in("olga").get(url(shop, "new/")).status_code == 302
+
+
+def test_step_one_checks_the_name(shop):
+    olga = logged_in("olga")
+    response = wizard(olga, shop, 0, name="Front_End")
+    assert response.status_code == 400 and response.context["step"] == 0
+    assert "lowercase" in " ".join(response.context["basic"].errors["name"])
+    route_services.create_route(
+        shop, {"name": "taken", "rules": [{"host": "t.example.com", "paths": [{"service": "front-end", "port": 80}]}]}
+    )
+    response = wizard(olga, shop, 0, name="taken")
+    assert "already exists" in " ".join(response.context["basic"].errors["name"])
+    assert wizard(olga, shop, 0).context["step"] == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "field", "message"),
+    [
+        ({"host_mode": "custom", "host": "Bad Host"}, {}, "rule-0-host", "spaces"),
+        ({"host_mode": "custom", "host": "10.0.0.1"}, {}, "rule-0-host", "IP address"),
+        ({}, {"path": "/a//b"}, "rule-0-path-0-path", "'//'"),
+        ({}, {"service": "ghost"}, "rule-0-path-0-service", "There is no Service ghost"),
+        ({}, {"port": "81"}, "rule-0-path-0-port", "has no port 81"),
+        (
+            {"host_mode": "custom", "host": "secure.example.com", "protocol": "https"},
+            {},
+            "rule-0-tls_secret",
+            "needs a TLS secret",
+        ),
+        (
+            {"host_mode": "custom", "host": "secure.example.com", "protocol": "https", "tls_secret": "keyless"},
+            {},
+            "rule-0-tls_secret",
+            "lacks tls.key",
+        ),
+    ],
+)
+def test_step_two_checks_each_rule_on_its_field(shop, rule, path, field, message):
+    response = wizard(logged_in("olga"), shop, 1, rules=[(rule, [path])])
+    assert response.status_code == 400 and response.context["step"] == 1
+    shown = [r for r in response.context["rules"]][0]
+    errors = {
+        **{f"rule-0-{k}": v for k, v in shown["errors"].items()},
+        **{f"rule-0-path-0-{k}": v for k, v in shown["paths"][0]["errors"].items()},
+    }
+    assert message in " ".join(errors[field])
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Route.objects.exists()
+
+
+def test_rules_editor_adds_and_removes_rules_and_paths_and_previews_hosts(shop):
+    olga = logged_in("olga")
+    response = wizard(olga, shop, 1, action="add-rule")
+    assert len(response.context["rules"]) == 2 and response.context["step"] == 1
+    response = wizard(olga, shop, 1, action="add-path-0")
+    assert len(response.context["rules"][0]["paths"]) == 2
+    response = wizard(olga, shop, 1, action="remove-path-0-1", rules=[({}, [{}, {"path": "/x"}])])
+    assert [p["values"]["path"] for p in response.context["rules"][0]["paths"]] == ["/"]
+    page = wizard(
+        olga, shop, 1, action="refresh", rules=[({}, [{"service": "catalogue", "port": ""}])]
+    ).content.decode()
+    assert '<option value="8080"' in page and "(web)" in page
+    assert f"catalogue.{shop.name}.127.0.0.1.nip.io" not in page  # the gateway has no address until reconciled
+
+
+def test_secret_picker_lists_certificates_and_warns(shop):
+    olga = logged_in("olga")
+    rule = {"host_mode": "custom", "host": "other.example.com", "protocol": "https", "tls_secret": "good-tls"}
+    page = wizard(olga, shop, 1, action="refresh", rules=[(rule, [{}])]).content.decode()
+    assert "good-tls — secure.example.com" in page and "keyless" not in page and "opaque" not in page
+    assert "does not cover other.example.com" in page
+    rule.update(host="secure.example.com", tls_secret="old-tls")
+    page = wizard(olga, shop, 1, action="refresh", rules=[(rule, [{}])]).content.decode()
+    assert "The certificate of old-tls expired" in page
+    assert "BEGIN" not in page
+
+
+def test_step_three_prefills_protocol_annotations_and_checks_the_policy(shop):
+    olga = logged_in("olga")
+    chat = {"host_mode": "custom", "host": "secure.example.com", "protocol": "wss", "tls_secret": "good-tls"}
+    response = wizard(olga, shop, 1, rules=[(chat, [{}])])
+    assert response.context["step"] == 2
+    assert response.context["advanced"].initial["annotations"] == {"nginx.org/websocket-services": "front-end"}
+    response = wizard(
+        olga,
+        shop,
+        2,
+        action="create",
+        rules=[(chat, [{}])],
+        **{"annotations-key": ["nginx.org/server-snippets"], "annotations-value": ["x"]},
+    )
+    assert response.status_code == 400 and response.context["step"] == 2
+    assert "never allowed" in " ".join(response.context["advanced"].errors["annotations"])
+    assert not Route.objects.exists()
+
+
+def test_create_lands_on_the_detail_page_and_stores_only_the_users_annotations(shop):
+    olga = logged_in("olga")
+    chat = {"host_mode": "custom", "host": "secure.example.com", "protocol": "wss", "tls_secret": "good-tls"}
+    response = wizard(
+        olga,
+        shop,
+        2,
+        action="create",
+        rules=[(chat, [{}])],
+        alias="Chat",
+        **{
+            "annotations-key": ["nginx.org/websocket-services", "nginx.org/proxy-read-timeout"],
+            "annotations-value": ["front-end", "120s"],
+            "labels-key": ["team"],
+            "labels-value": ["socks"],
+        },
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == url(shop, "front-end/")
+    route = Route.objects.get(name="front-end")
+    assert (route.alias, route.annotations, route.labels) == (
+        "Chat",
+        {"nginx.org/proxy-read-timeout": "120s"},
+        {"team": "socks"},
+    )
+    page = olga.get(url(shop, "front-end/")).content.decode()
+    assert "secure.example.com" in page and "Click to visit" in page and "Unable to access?" in page
+    assert "Waiting for the cluster" in page  # no worker here: the button says why it is disabled
+
+
+def test_detail_hides_actions_from_viewers(shop):
+    route_services.create_route(
+        shop,
+        {"name": "front-end", "rules": [{"host": "a.example.com", "paths": [{"service": "front-end", "port": 80}]}]},
+    )
+    assert 'id="route-actions"' in logged_in("olga").get(url(shop, "front-end/")).content.decode()
+    page = logged_in("vera").get(url(shop, "front-end/")).content.decode()
+    assert 'id="route-actions"' not in page and "a.example.com" in page
+    assert logged_in("vera").get(url(shop, "front-end/edit-info/"), **HTMX).status_code == 403
+    assert logged_in("vera").post(url(shop, "front-end/delete/"), {"name": "front-end"}).status_code == 403
+
+
+@pytest.fixture
+def route(shop):
+    return route_services.create_route(
+        shop,
+        {"name": "front-end", "rules": [{"host": "shop.example.com", "paths": [{"service": "front-end", "port": 80}]}]},
+    )
+
+
+def test_edit_info_dialog(route, shop):
+    olga = logged_in("olga")
+    assert "Edit Info" in olga.get(url(shop, "front-end/edit-info/"), **HTMX).content.decode()
+    response = olga.post(url(shop, "front-end/edit-info/"), {"alias": "Shop", "description": "socks"}, **HTMX)
+    assert response.status_code == 204
+    route.refresh_from_db()
+    assert (route.alias, route.description, route.generation) == ("Shop", "socks", 1)
+
+
+def rules_post(paths):
+    data = {
+        "action": "save",
+        "rule-0-host_mode": "custom",
+        "rule-0-host": "shop.example.com",
+        "rule-0-protocol": "http",
+        "rule-0-tls_secret": "",
+    }
+    for j, (path, service, port) in enumerate(paths):
+        data.update(
+            {
+                f"rule-0-path-{j}-path": path,
+                f"rule-0-path-{j}-path_type": "Prefix",
+                f"rule-0-path-{j}-service": service,
+                f"rule-0-path-{j}-port": port,
+            }
+        )
+    return data
+
+
+def test_edit_rules_dialog_adds_a_path(route, shop):
+    olga = logged_in("olga")
+    assert 'value="shop.example.com"' in olga.get(url(shop, "front-end/edit-rules/"), **HTMX).content.decode()
+    bad = olga.post(
+        url(shop, "front-end/edit-rules/"),
+        rules_post([("/", "front-end", "80"), ("/catalogue", "catalogue", "99")]),
+        **HTMX,
+    )
+    assert bad.status_code == 400 and "has no port 99" in bad.content.decode()
+    response = olga.post(
+        url(shop, "front-end/edit-rules/"),
+        rules_post([("/", "front-end", "80"), ("/catalogue", "catalogue", "8080")]),
+        **HTMX,
+    )
+    assert response.status_code == 204
+    route.refresh_from_db()
+    assert [(p.path, p.service, p.port) for p in route.rules.get().paths.all()] == [
+        ("/", "front-end", 80),
+        ("/catalogue", "catalogue", 8080),
+    ]
+    assert route.generation == 2
+
+
+def test_edit_annotations_dialog(route, shop):
+    olga = logged_in("olga")
+    bad = olga.post(
+        url(shop, "front-end/edit-annotations/"),
+        {"annotations-key": ["nginx.org/rewrites"], "annotations-value": ["x"]},
+        **HTMX,
+    )
+    assert bad.status_code == 400 and "never allowed" in bad.content.decode()
+    ok = olga.post(
+        url(shop, "front-end/edit-annotations/"),
+        {"annotations-key": ["nginx.org/proxy-read-timeout"], "annotations-value": ["90s"]},
+        **HTMX,
+    )
+    assert ok.status_code == 204
+    route.refresh_from_db()
+    assert route.annotations == {"nginx.org/proxy-read-timeout": "90s"}
+
+
+def test_edit_yaml_round_trips(route, shop):
+    olga = logged_in("olga")
+    shown = olga.get(url(shop, "front-end/edit-yaml/"), **HTMX).context["form"].initial["manifest"]
+    manifest = yaml.safe_load(shown)
+    assert manifest["spec"]["ingressClassName"] == f"kubeconsole-{shop.name}"
+
+    assert olga.post(url(shop, "front-end/edit-yaml/"), {"manifest": shown}, **HTMX).status_code == 204
+    route.refresh_from_db()
+    assert route.generation == 1  # unchanged YAML changes nothing
+
+    manifest["spec"]["rules"][0]["http"]["paths"].append(
+        {
+            "path": "/catalogue",
+            "pathType": "Prefix",
+            "backend": {"service": {"name": "catalogue", "port": {"number": 8080}}},
+        }
+    )
+    assert (
+        olga.post(url(shop, "front-end/edit-yaml/"), {"manifest": yaml.safe_dump(manifest)}, **HTMX).status_code == 204
+    )
+    route.refresh_from_db()
+    assert route.generation == 2
+    assert [p.path for p in route.rules.get().paths.all()] == ["/", "/catalogue"]
+
+    manifest["spec"]["defaultBackend"] = {"service": {"name": "front-end", "port": {"number": 80}}}
+    response = olga.post(url(shop, "front-end/edit-yaml/"), {"manifest": yaml.safe_dump(manifest)}, **HTMX)
+    assert response.status_code == 400
+    assert "spec.defaultBackend: the console cannot represent this field" in " ".join(
+        response.context["form"].errors["manifest"]
+    )
+    del manifest["spec"]["defaultBackend"]
+    manifest["metadata"]["name"] = "renamed"
+    response = olga.post(url(shop, "front-end/edit-yaml/"), {"manifest": yaml.safe_dump(manifest)}, **HTMX)
+    assert "cannot be changed" in " ".join(response.context["form"].errors["manifest"])
+    manifest["metadata"]["name"] = "front-end"
+    manifest["spec"]["rules"][0]["http"]["paths"][0]["path"] = "/a//b"
+    response = olga.post(url(shop, "front-end/edit-yaml/"), {"manifest": yaml.safe_dump(manifest)}, **HTMX)
+    assert "'//'" in " ".join(response.context["form"].errors["manifest"])
+    route.refresh_from_db()
+    assert route.generation == 2
+
+
+def test_delete_asks_for_the_name(route, shop):
+    olga = logged_in("olga")
+    wrong = olga.post(url(shop, "front-end/delete/"), {"name": "front"}, **HTMX)
+    assert wrong.status_code == 400 and not Route.objects.get(pk=route.pk).deletion_requested
+    response = olga.post(url(shop, "front-end/delete/"), {"name": "front-end"}, **HTMX)
+    assert response.status_code == 204 and response["HX-Redirect"] == url(shop)
+    assert Route.objects.get(pk=route.pk).deletion_requested
