@@ -5,6 +5,7 @@ control plane (real kube-apiserver, etcd and kube-controller-manager, from the c
 binaries), a real Redis, and a real Celery worker process sharing the test database.
 """
 
+import base64
 import os
 import signal
 import socket
@@ -20,11 +21,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import expect, sync_playwright
 
 from console import cluster
 from console.celery import app as celery_app
 from tenants import services
+from tests import response_checks
+from tests.response_checks import CANARY, register_secret_value
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(os.sys.executable).parent
@@ -36,6 +41,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def password_login(client, username: str, password: str) -> bool:
+    """Logs in through the login form, as a browser does (the path django-axes throttles)."""
+    return client.post(reverse("login"), {"username": username, "password": password}).status_code == 302
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
@@ -185,6 +195,21 @@ PASSWORD = "a-long-test-password-1"
 
 
 @pytest.fixture(autouse=True, scope="session")
+def every_response_is_checked():
+    """No response in the whole suite may carry secret data or inline script (tests/response_checks.py)."""
+    original = Client.request
+
+    def checked(self, **request):
+        response = original(self, **request)
+        response_checks.check(request.get("PATH_INFO", ""), response)
+        return response
+
+    Client.request = checked
+    yield
+    Client.request = original
+
+
+@pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """Tests create many accounts; a deliberately slow hasher would dominate their run time."""
     from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
@@ -235,7 +260,6 @@ def ready_project(live_cluster, workspace, unique_name):
 
 def tls_secret_manifest(namespace: str, name: str, hosts: list[str], days: int = 30, with_key: bool = True) -> dict:
     """A kubernetes.io/tls Secret with a fresh self-signed certificate for `hosts`."""
-    import base64
     import datetime
 
     from cryptography import x509
@@ -261,7 +285,8 @@ def tls_secret_manifest(namespace: str, name: str, hosts: list[str], days: int =
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    data = {"tls.crt": base64.b64encode(pem).decode()}
+    register_secret_value(key_pem.decode())
+    data = {"tls.crt": base64.b64encode(pem).decode(), "console-canary": base64.b64encode(CANARY.encode()).decode()}
     data["tls.key"] = base64.b64encode(key_pem).decode() if with_key else ""
     return {
         "apiVersion": "v1",
@@ -306,7 +331,7 @@ def project_with_gateway(control_plane, make_user, platform_admin, workspace, un
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": "opaque", "namespace": namespace},
-            "data": {"a": "Yg=="},
+            "data": {"a": "Yg==", "console-canary": base64.b64encode(CANARY.encode()).decode()},
         }
     )
     bob = make_user("bob")

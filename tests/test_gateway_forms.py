@@ -10,7 +10,7 @@ from gateways import services
 from gateways.models import Gateway
 from tenants import permissions as perms
 from tenants import services as tenant_services
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, password_login
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -39,7 +39,7 @@ def api_as(username) -> APIClient:
 
 def logged_in(username) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    assert password_login(client, username, PASSWORD)
     return client
 
 

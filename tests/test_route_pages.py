@@ -9,7 +9,7 @@ from console import cluster
 from gateways import services as gateway_services
 from routes import services as route_services
 from routes.models import Route
-from tests.conftest import PASSWORD, backend_service, tls_secret_manifest
+from tests.conftest import PASSWORD, backend_service, password_login, tls_secret_manifest
 
 pytestmark = pytest.mark.cluster
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -26,7 +26,7 @@ def shop(project_with_gateway):
 
 def logged_in(username) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    assert password_login(client, username, PASSWORD)
     return client
 
 

@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from tenants import permissions as perms
 from tenants import services
-from tenants.models import MembershipEvent, Project, ProjectMembership, Workspace, WorkspaceMembership
-from tests.conftest import PASSWORD
+from tenants.models import AuditEntry, Project, ProjectMembership, Workspace, WorkspaceMembership
+from tests.conftest import PASSWORD, password_login
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def nothing_written(django_capture_on_commit_callbacks):
     """Asserts a request wrote no row in the tenancy tables and queued no reconcile."""
 
     def counts():
-        models = (Workspace, Project, WorkspaceMembership, ProjectMembership, MembershipEvent, get_user_model())
+        models = (Workspace, Project, WorkspaceMembership, ProjectMembership, AuditEntry, get_user_model())
         return {model.__name__: model.objects.count() for model in models}
 
     class Check:
@@ -94,7 +94,7 @@ def test_disabled_user_can_neither_use_a_token_nor_log_in(api, make_user, client
     tokened.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert tokened.get("/api/v1/workspaces/").status_code == 401
     assert APIClient().post("/api/v1/auth/token/", {"username": "carol", "password": PASSWORD}).status_code == 400
-    assert client.login(username="carol", password=PASSWORD) is False
+    assert password_login(client, "carol", PASSWORD) is False
 
 
 def test_platform_admin_creates_and_lists_users(api):
@@ -215,11 +215,11 @@ def test_workspace_admin_manages_members_and_each_change_is_logged(api, demo, ma
         "workspace-regular"
     )
     assert api.delete("/api/v1/workspaces/ws-a/members/erin/").status_code == 204
-    events = MembershipEvent.objects.filter(workspace__name="ws-a", member_name="erin", project=None)
-    assert [(e.action, e.old_role, e.new_role, e.actor_name) for e in events.order_by("pk")] == [
-        ("added", "", "workspace-viewer", "root"),
-        ("role-changed", "workspace-viewer", "workspace-regular", "root"),
-        ("removed", "workspace-regular", "", "root"),
+    events = AuditEntry.objects.filter(workspace__name="ws-a", object_name="erin", project=None)
+    assert [(e.action, e.before, e.after, e.actor_name) for e in events.order_by("pk")] == [
+        ("added", None, {"role": "workspace-viewer"}, "root"),
+        ("changed", {"role": "workspace-viewer"}, {"role": "workspace-regular"}, "root"),
+        ("removed", {"role": "workspace-regular"}, None, "root"),
     ]
 
 

@@ -1,0 +1,117 @@
+"""The web security baseline: login throttling, CSRF on forms and htmx requests, a strict
+Content-Security-Policy, and production cookies that are Secure and HttpOnly."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tenants import permissions as perms
+from tenants import services
+from tenants.models import ProjectMembership
+from tests.conftest import PASSWORD, ROOT, password_login
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shop(make_user, platform_admin, workspace):
+    for name in ("alice", "regular"):
+        make_user(name)
+        services.add_workspace_member(workspace, username=name, role=perms.WORKSPACE_REGULAR, by=platform_admin)
+    alice = services.find_user("alice")
+    return services.create_project(workspace=workspace, name="shop", by=alice)
+
+
+def test_five_failed_logins_lock_that_user_out_from_that_address(shop):
+    browser = Client()
+    for _ in range(5):
+        assert not password_login(browser, "alice", "wrong-password")
+    locked = browser.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
+    assert "_auth_user_id" not in browser.session
+    token = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD})
+    assert "token" not in token.json()
+    # Someone else, from the same address, is not affected.
+    assert password_login(Client(), "regular", PASSWORD)
+
+
+def test_a_successful_login_resets_the_count(shop):
+    browser = Client()
+    for _ in range(4):
+        assert not password_login(browser, "alice", "wrong-password")
+    assert password_login(Client(), "alice", PASSWORD)
+    for _ in range(4):
+        assert not password_login(browser, "alice", "wrong-password")
+    assert password_login(Client(), "alice", PASSWORD)
+
+
+def test_htmx_posts_need_the_csrf_header_the_page_carries(shop, django_user_model):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(django_user_model.objects.get(username="alice"))
+    page = browser.get(reverse("project-members", args=["shop"])).content.decode()
+    # The page hands htmx the token as a header for every request it makes.
+    headers = re.search(r"<body hx-headers='([^']+)'", page)
+    token = json.loads(headers.group(1))["X-CSRFToken"]
+
+    url = reverse("project-member-invite", args=["shop"])
+    refused = browser.post(url, {"username": "regular", "role": "viewer"}, **HTMX)
+    assert refused.status_code == 403
+    assert not ProjectMembership.objects.filter(user__username="regular").exists()
+
+    accepted = browser.post(url, {"username": "regular", "role": "viewer"}, HTTP_X_CSRFTOKEN=token, **HTMX)
+    assert accepted.status_code == 200
+    assert ProjectMembership.objects.filter(user__username="regular", role="viewer").exists()
+
+
+def test_session_authenticated_api_writes_need_the_csrf_token(shop, django_user_model):
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(django_user_model.objects.get(username="alice"))
+    response = api.post("/api/v1/projects/shop/members/", {"username": "regular", "role": "viewer"}, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert not ProjectMembership.objects.filter(user__username="regular").exists()
+
+
+@pytest.mark.parametrize("url", ["/login/", "/api/v1/workspaces/", "/api/docs/", "/api/schema/"])
+def test_every_answer_carries_a_strict_content_security_policy(admin_client, url):
+    policy = admin_client.get(url).headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy and "http" not in policy
+
+
+def test_the_api_docs_load_their_script_from_a_url_not_inline(admin_client):
+    page = admin_client.get("/api/docs/").content.decode()
+    assert '<script src="/api/docs/?script=' in page
+    assert admin_client.get("/api/docs/?script=").headers["Content-Type"].startswith("application/javascript")
+
+
+def test_production_cookies_are_secure_and_http_only():
+    env = {
+        **os.environ,
+        "CONSOLE_MODE": "production",
+        "DJANGO_SECRET_KEY": "x" * 64,
+        "DJANGO_ALLOWED_HOSTS": "console.example.com",
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+    }
+    names = ["SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "DEBUG"]
+    script = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "DEBUG": False,
+    }
