@@ -6,8 +6,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-# Error codes that mean "this clashes with something that exists": 409, not 400.
-CONFLICT_CODES = {"unique", "not_empty"}
+# Error codes that mean "this clashes with something that exists" (or with a newer copy): 409, not 400.
+CONFLICT_CODES = {"unique", "not_empty", "stale"}
 
 
 def _codes(error: DjangoValidationError) -> set[str]:
@@ -18,7 +18,7 @@ def _codes(error: DjangoValidationError) -> set[str]:
 
 def exception_handler(exc, context):
     """DRF's handler, plus: a service's Django ValidationError answers 400 with the messages keyed
-    by field (409 for name conflicts and non-empty deletes)."""
+    by field (409 for name conflicts, non-empty deletes and edits of a stale copy)."""
     if isinstance(exc, DjangoValidationError):
         body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         code = status.HTTP_409_CONFLICT if _codes(exc) & CONFLICT_CODES else status.HTTP_400_BAD_REQUEST

@@ -106,6 +106,14 @@ def changed(instance) -> None:
     enqueue(task_for(type(instance)), instance.pk)
 
 
+def requeue_if_changed(instance, generation: int) -> None:
+    """Called after applying what `generation` of a row asked for. Two runs for one row may overlap
+    (a retry, a resync, a newer edit), so an older run's writes can land after a newer run's; when
+    the row has moved on, one more run puts the newest spec in place last."""
+    if type(instance).objects.filter(pk=instance.pk, generation__gt=generation).exists():
+        send(task_for(type(instance)), instance.pk)
+
+
 def task_for(model):
     for reconciler in _reconcilers:
         if reconciler.model is model:

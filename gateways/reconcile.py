@@ -5,7 +5,14 @@ from celery import shared_task
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import check_namespace, on_namespace_removal, reconciled, register, retry_later
+from console.reconcile import (
+    check_namespace,
+    on_namespace_removal,
+    reconciled,
+    register,
+    requeue_if_changed,
+    retry_later,
+)
 from gateways import flavors, render
 from gateways.models import Gateway
 from tenants.reconcile import namespace_ready
@@ -60,6 +67,7 @@ def apply_objects(gateway: Gateway) -> str:
         observed_generation=generation,
         **observed,
     )
+    requeue_if_changed(gateway, generation)
     return "applied"
 
 
@@ -78,6 +86,7 @@ def remove_objects(gateway: Gateway) -> str:
         node_ports={},
         ready_replicas=0,
     )
+    requeue_if_changed(gateway, generation)
     return "removed"
 
 

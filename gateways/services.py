@@ -5,20 +5,36 @@ from django.db import transaction
 from console.reconcile import changed, enqueue
 from gateways.models import Gateway
 from gateways.reconcile import reconcile_gateway
+from tenants import audit
+from tenants.models import AuditEntry
 
 
 def gateway_of(project) -> Gateway | None:
     return Gateway.objects.filter(project=project).first()
 
 
+def snapshot(gateway: Gateway) -> dict:
+    """The gateway as the audit log keeps it."""
+    return {"enabled": gateway.enabled, **{name: getattr(gateway, name) for name in Gateway.SETTINGS}}
+
+
+def _audit(by, gateway: Gateway, before: dict | None) -> None:
+    after = snapshot(gateway)
+    action = AuditEntry.ADDED if before is None else AuditEntry.CHANGED
+    audit.record(
+        by, AuditEntry.GATEWAY, action, gateway.ingress_class, before=before, after=after, project=gateway.project
+    )
+
+
 @transaction.atomic
-def configure_gateway(project, **settings) -> Gateway:
+def configure_gateway(project, *, by=None, **settings) -> Gateway:
     """Enables the project's gateway, or changes it in place. Raises ValidationError on bad input."""
     unknown = set(settings) - set(Gateway.SETTINGS)
     if unknown:
         raise TypeError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
     gateway = Gateway.objects.select_for_update().filter(project=project).first()
     created = gateway is None
+    before = None if created else snapshot(gateway)
     if created:
         gateway = Gateway(project=project)
     for name, value in settings.items():
@@ -26,6 +42,7 @@ def configure_gateway(project, **settings) -> Gateway:
     gateway.enabled = True
     gateway.full_clean()
     gateway.save()
+    _audit(by, gateway, before)
     if created:
         enqueue(reconcile_gateway, gateway.pk)
     else:
@@ -34,9 +51,11 @@ def configure_gateway(project, **settings) -> Gateway:
 
 
 @transaction.atomic
-def disable_gateway(gateway: Gateway) -> Gateway:
+def disable_gateway(gateway: Gateway, *, by=None) -> Gateway:
     """Marks the gateway disabled; the worker removes exactly the objects it created."""
+    before = snapshot(gateway)
     gateway.enabled = False
     gateway.save(update_fields=["enabled"])
+    _audit(by, gateway, before)
     changed(gateway)
     return gateway

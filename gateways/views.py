@@ -45,7 +45,7 @@ def gateway_wizard(request, name):
                 step += 1
             elif valid:
                 try:
-                    services.configure_gateway(project, **form.settings())
+                    services.configure_gateway(project, by=request.user, **form.settings())
                 except ValidationError as error:
                     add_service_errors(form, error)
                 else:
@@ -76,7 +76,7 @@ def gateway_disable(request, name):
     if gateway is None or not gateway.enabled:
         return redirect("project-gateway", project.name)
     if request.method == "POST":
-        services.disable_gateway(gateway)
+        services.disable_gateway(gateway, by=request.user)
         return back_to_gateway(request, project)
     template = "gateways/partials/disable_modal.html" if request.htmx else "gateways/disable_page.html"
     return render(request, template, {"project": project, "gateway": gateway})

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import check_namespace, enqueue, follow, register, retry_later, send
+from console.reconcile import check_namespace, enqueue, follow, register, requeue_if_changed, retry_later, send
 from gateways import flavors
 from routes import hosts, live, render
 from routes import spec as route_spec
@@ -70,6 +70,7 @@ def apply_route(route: Route, gateway) -> str:
             urls=[],
             load_balancer=[],
         )
+        requeue_if_changed(route, generation)
         return "not admitted"
     traefik_crd = gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh=True)
     wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
@@ -89,6 +90,7 @@ def apply_route(route: Route, gateway) -> str:
         urls=hosts.visit_addresses(spec, gateway),
         load_balancer=load_balancer,
     )
+    requeue_if_changed(route, generation)
     return "applied"
 
 
@@ -130,6 +132,7 @@ def park(route: Route, reason: str, message: str) -> str:
         urls=[],
         load_balancer=[],
     )
+    requeue_if_changed(route, route.generation)
     return reason
 
 

@@ -26,6 +26,8 @@ from routes.validators import (
     validate_route_name,
     validate_secret_name,
 )
+from tenants import audit
+from tenants.models import AuditEntry
 from tenants.validators import validate_dns1123_label
 
 
@@ -137,7 +139,7 @@ def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway) -> No
 
 
 @transaction.atomic
-def create_route(project, data: dict, alias: str = "", description: str = "") -> Route:
+def create_route(project, data: dict, alias: str = "", description: str = "", *, by=None) -> Route:
     gateway = enabled_gateway(project)
     spec = route_spec.from_data(data, project.namespace)
     validate_spec(spec, gateway)
@@ -155,14 +157,36 @@ def create_route(project, data: dict, alias: str = "", description: str = "") ->
         labels=spec.labels,
     )
     save_rules(route, spec, gateway)
+    _audit(by, route, AuditEntry.ADDED, None, snapshot(route))
     enqueue(reconcile_route, route.pk)
     return route
 
 
-@transaction.atomic
-def update_route(route: Route, data: dict, alias: str | None = None, description: str | None = None) -> Route:
-    """Replaces the route's rules, annotations and labels (the name never changes)."""
+def locked(route: Route, expected_generation: int | None) -> Route:
+    """The route's row, locked for this transaction; refuses an edit made from a stale copy."""
     route = Route.objects.select_for_update(of=("self",)).select_related("project", "gateway").get(pk=route.pk)
+    if expected_generation is not None and expected_generation != route.generation:
+        message = (
+            f"The route was changed by someone else (generation {route.generation}, you edited "
+            f"{expected_generation}); reload it and make your change again."
+        )
+        raise ValidationError({"generation": ValidationError(message, code="stale")})
+    return route
+
+
+@transaction.atomic
+def update_route(
+    route: Route,
+    data: dict,
+    alias: str | None = None,
+    description: str | None = None,
+    *,
+    expected_generation: int | None = None,
+    by=None,
+) -> Route:
+    """Replaces the route's rules, annotations and labels (the name never changes)."""
+    route = locked(route, expected_generation)
+    before = snapshot(route)
     spec = route_spec.from_data({**data, "name": data.get("name", route.name)}, route.namespace)
     if spec.name != route.name:
         raise ValidationError({"name": "A route's name cannot be changed; create a new route instead."})
@@ -175,8 +199,18 @@ def update_route(route: Route, data: dict, alias: str | None = None, description
         route.description = description
     route.save(update_fields=["annotations", "labels", "alias", "description"])
     save_rules(route, spec, gateway)
+    _audit(by, route, AuditEntry.CHANGED, before, snapshot(route))
     changed(route)
     return route
+
+
+def snapshot(route: Route) -> dict:
+    """The route as the audit log keeps it: what a tenant set, not what the cluster reported."""
+    return {"alias": route.alias, "description": route.description, **route_spec.to_data(route_spec.from_route(route))}
+
+
+def _audit(by, route: Route, action: str, before: dict | None, after: dict | None) -> None:
+    audit.record(by, AuditEntry.ROUTE, action, route.name, before=before, after=after, project=route.project)
 
 
 def comparable(spec: route_spec.RouteSpec) -> dict:
@@ -193,16 +227,22 @@ def same_route(route: Route, data: dict) -> bool:
 
 
 @transaction.atomic
-def update_info(route: Route, *, alias: str, description: str) -> Route:
+def update_info(
+    route: Route, *, alias: str, description: str, expected_generation: int | None = None, by=None
+) -> Route:
+    route = locked(route, expected_generation)
+    before = snapshot(route)
     route.alias, route.description = alias, description
     route.full_clean(exclude=["project", "gateway", "name"])
     route.save(update_fields=["alias", "description"])
+    _audit(by, route, AuditEntry.CHANGED, before, snapshot(route))
     return route
 
 
 @transaction.atomic
-def delete_route(route: Route) -> None:
+def delete_route(route: Route, *, by=None) -> None:
     """Marks the route for deletion; the worker removes its cluster objects, then the row."""
+    _audit(by, route, AuditEntry.REMOVED, snapshot(route), None)
     route.deletion_requested = True
     route.save(update_fields=["deletion_requested"])
     changed(route)

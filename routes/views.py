@@ -218,7 +218,7 @@ def route_create(request, name):
                 if step == 2:
                     advanced = prefilled(advanced, project, rules, gateway)
             elif valid and action == "create":
-                created = create(project, gateway, basic, rules, advanced, errors)
+                created = create(request.user, project, gateway, basic, rules, advanced, errors)
                 if created:
                     return finish(request, reverse("route-detail", args=[project.name, created.name]))
                 step = first_step_with_errors(basic, advanced, errors)
@@ -281,7 +281,7 @@ def user_annotations(annotations: dict, rules, project, gateway) -> dict:
     return {k: v for k, v in annotations.items() if implied.get(k) != v}
 
 
-def create(project, gateway, basic, rules, advanced, errors):
+def create(by, project, gateway, basic, rules, advanced, errors):
     data = {
         "name": basic.cleaned_data["name"],
         "rules": rules,
@@ -290,7 +290,11 @@ def create(project, gateway, basic, rules, advanced, errors):
     }
     try:
         return services.create_route(
-            project, data, alias=basic.cleaned_data["alias"], description=basic.cleaned_data["description"]
+            project,
+            data,
+            alias=basic.cleaned_data["alias"],
+            description=basic.cleaned_data["description"],
+            by=by,
         )
     except ValidationError as error:
         for key, messages in error.message_dict.items():
@@ -398,7 +402,7 @@ def route_edit_info(request, name, route):
     found = route_for(request, name, route, "edit_route")
     form = InfoForm(request.POST or None, initial={"alias": found.alias, "description": found.description})
     if request.method == "POST" and form.is_valid():
-        services.update_info(found, **form.cleaned_data)
+        services.update_info(found, by=request.user, **form.cleaned_data)
         return finish(request, reverse("route-detail", args=[name, found.name]))
     return dialog(request, "edit_info.html", {"route": found, "form": form}, status=400 if form.errors else 200)
 
@@ -418,7 +422,7 @@ def route_edit_rules(request, name, route):
             if not errors:
                 data = {"rules": rules, "annotations": found.annotations, "labels": found.labels}
                 try:
-                    services.update_route(found, data)
+                    services.update_route(found, data, by=request.user)
                 except ValidationError as error:
                     for key, messages in error.message_dict.items():
                         errors.setdefault(field_name(key), []).extend(messages)
@@ -441,7 +445,9 @@ def route_edit_annotations(request, name, route):
         rules = route_spec.to_data(current)["rules"]
         annotations = user_annotations(form.cleaned_data["annotations"], rules, found.project, gateway)
         try:
-            services.update_route(found, {"rules": rules, "annotations": annotations, "labels": found.labels})
+            services.update_route(
+                found, {"rules": rules, "annotations": annotations, "labels": found.labels}, by=request.user
+            )
         except ValidationError as error:
             for message in error.message_dict.get("annotations", error.messages):
                 form.add_error("annotations", message)
@@ -459,7 +465,7 @@ def route_edit_yaml(request, name, route):
         try:
             data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway)
             if not services.same_route(found, data):
-                services.update_route(found, data)
+                services.update_route(found, data, by=request.user)
         except ValidationError as error:
             for key, messages in error.message_dict.items():
                 form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
@@ -473,6 +479,6 @@ def route_delete(request, name, route):
     found = route_for(request, name, route, "delete_route")
     form = ConfirmNameForm(request.POST or None, expected=found.name)
     if request.method == "POST" and form.is_valid():
-        services.delete_route(found)
+        services.delete_route(found, by=request.user)
         return finish(request, reverse("project-routes", args=[name]))
     return dialog(request, "delete.html", {"route": found, "form": form}, status=400 if form.errors else 200)

@@ -1,10 +1,10 @@
-"""The Django admin shows the tenancy tables; changes that touch the cluster or the membership
+"""The Django admin shows the tenancy tables; changes that touch the cluster or the audit
 log go through the console's pages and API, so those rows are read-only here."""
 
 from django.contrib import admin
 
 from console.admin import ReadOnlyAdmin
-from tenants.models import MembershipEvent, Project, ProjectMembership, Workspace, WorkspaceMembership
+from tenants.models import AuditEntry, Project, ProjectMembership, Workspace, WorkspaceMembership
 
 
 @admin.register(Workspace)
@@ -32,6 +32,8 @@ class ProjectMembershipAdmin(ReadOnlyAdmin):
     list_filter = ["role"]
 
 
-@admin.register(MembershipEvent)
-class MembershipEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_name", "action", "member_name", "old_role", "new_role", "workspace", "project"]
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "action", "kind", "object_name", "scope"]
+    list_filter = ["kind", "action"]
+    search_fields = ["object_name", "actor_name", "scope"]

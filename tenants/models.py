@@ -118,24 +118,31 @@ class ProjectMembership(Membership):
         constraints = [models.UniqueConstraint(fields=["project", "user"], name="one_role_per_project")]
 
 
-class MembershipEvent(models.Model):
-    """Who changed whose membership, how, and when. Names are copied so the log outlives the rows."""
+class AuditEntry(models.Model):
+    """Who changed a membership, a gateway or a route, when, and what it was before and after.
+    Names are copied and links are cleared, never cascaded, so the log outlives what it describes."""
 
-    ADDED, ROLE_CHANGED, REMOVED = "added", "role-changed", "removed"
-    ACTIONS = [(ADDED, "added"), (ROLE_CHANGED, "changed the role of"), (REMOVED, "removed")]
+    MEMBERSHIP, GATEWAY, ROUTE = "membership", "gateway", "route"
+    KINDS = [(MEMBERSHIP, "membership"), (GATEWAY, "gateway"), (ROUTE, "route")]
+    ADDED, CHANGED, REMOVED = "added", "changed", "removed"
+    ACTIONS = [(ADDED, "added"), (CHANGED, "changed"), (REMOVED, "removed")]
 
-    workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="membership_events")
-    project = models.ForeignKey(Project, null=True, on_delete=models.CASCADE, related_name="membership_events")
+    workspace = models.ForeignKey(Workspace, null=True, on_delete=models.SET_NULL, related_name="audit_entries")
+    project = models.ForeignKey(Project, null=True, on_delete=models.SET_NULL, related_name="audit_entries")
+    scope = models.CharField(max_length=127, help_text="workspace or workspace/project, as it was named then")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_name = models.CharField(max_length=150)
-    member_name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=16, choices=KINDS)
+    object_name = models.CharField(max_length=253, help_text="the member's username, the route's name")
     action = models.CharField(max_length=16, choices=ACTIONS)
-    old_role = models.CharField(max_length=32, blank=True)
-    new_role = models.CharField(max_length=32, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["kind", "project"]), models.Index(fields=["kind", "workspace"])]
 
     def __str__(self) -> str:
-        return f"{self.actor_name} {self.get_action_display()} {self.member_name}"
+        return f"{self.actor_name} {self.get_action_display()} {self.kind} {self.object_name} in {self.scope}"

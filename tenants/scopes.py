@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from tenants import permissions as perms
 from tenants import services
-from tenants.models import MembershipEvent, Project, Workspace
+from tenants.models import AuditEntry, Project, Workspace
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class MemberScope:
         return obj.memberships.select_related("user", "added_by")
 
     def events(self, obj) -> QuerySet:
-        return MembershipEvent.objects.filter(**{self.kind: obj})
+        return AuditEntry.objects.filter(kind=AuditEntry.MEMBERSHIP, **{self.kind: obj}).select_related("project")
 
     def candidates(self, obj, search: str = "") -> QuerySet:
         """Users who could be invited: for a workspace any active user not in it; for a project,

@@ -11,8 +11,9 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from console.reconcile import changed, enqueue
+from tenants import audit
 from tenants import permissions as perms
-from tenants.models import MembershipEvent, Project, ProjectMembership, Workspace, WorkspaceMembership
+from tenants.models import AuditEntry, Project, ProjectMembership, Workspace, WorkspaceMembership
 from tenants.reconcile import reconcile_project
 
 User = get_user_model()
@@ -66,7 +67,7 @@ def create_workspace(*, name: str, alias: str = "", description: str = "", admin
     workspace = Workspace(name=name, alias=alias, description=description, created_by=by)
     workspace.full_clean()
     workspace.save()
-    _record(by, admin, MembershipEvent.ADDED, new_role=perms.WORKSPACE_ADMIN, workspace=workspace)
+    _record(by, admin, AuditEntry.ADDED, new_role=perms.WORKSPACE_ADMIN, workspace=workspace)
     WorkspaceMembership.objects.create(workspace=workspace, user=admin, role=perms.WORKSPACE_ADMIN, added_by=by)
     return workspace
 
@@ -100,7 +101,7 @@ def add_workspace_member(workspace: Workspace, *, username: str, role: str, by) 
             {"username": ValidationError(f"{username} is already a member of this workspace.", code="unique")}
         )
     membership = WorkspaceMembership.objects.create(workspace=workspace, user=user, role=role, added_by=by)
-    _record(by, user, MembershipEvent.ADDED, new_role=role, workspace=workspace)
+    _record(by, user, AuditEntry.ADDED, new_role=role, workspace=workspace)
     return membership
 
 
@@ -113,7 +114,7 @@ def change_workspace_role(workspace: Workspace, *, username: str, role: str, by)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    _record(by, membership.user, MembershipEvent.ROLE_CHANGED, old_role=old, new_role=role, workspace=workspace)
+    _record(by, membership.user, AuditEntry.CHANGED, old_role=old, new_role=role, workspace=workspace)
     return membership
 
 
@@ -126,7 +127,7 @@ def remove_workspace_member(workspace: Workspace, *, username: str, by) -> None:
     for project_membership in ProjectMembership.objects.filter(project__workspace=workspace, user=membership.user):
         _remove_project_membership(project_membership, by)
     membership.delete()
-    _record(by, membership.user, MembershipEvent.REMOVED, old_role=membership.role, workspace=workspace)
+    _record(by, membership.user, AuditEntry.REMOVED, old_role=membership.role, workspace=workspace)
 
 
 # Projects
@@ -140,7 +141,7 @@ def create_project(*, workspace: Workspace, name: str, alias: str = "", descript
     project.save()
     if by is not None:
         ProjectMembership.objects.create(project=project, user=by, role=perms.PROJECT_ADMIN, added_by=by)
-        _record(by, by, MembershipEvent.ADDED, new_role=perms.PROJECT_ADMIN, project=project)
+        _record(by, by, AuditEntry.ADDED, new_role=perms.PROJECT_ADMIN, project=project)
     enqueue(reconcile_project, project.pk)
     return project
 
@@ -176,7 +177,7 @@ def add_project_member(project: Project, *, username: str, role: str, by) -> Pro
             {"username": ValidationError(f"{username} is already a member of this project.", code="unique")}
         )
     membership = ProjectMembership.objects.create(project=project, user=user, role=role, added_by=by)
-    _record(by, user, MembershipEvent.ADDED, new_role=role, project=project)
+    _record(by, user, AuditEntry.ADDED, new_role=role, project=project)
     return membership
 
 
@@ -189,7 +190,7 @@ def change_project_role(project: Project, *, username: str, role: str, by) -> Pr
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    _record(by, membership.user, MembershipEvent.ROLE_CHANGED, old_role=old, new_role=role, project=project)
+    _record(by, membership.user, AuditEntry.CHANGED, old_role=old, new_role=role, project=project)
     return membership
 
 
@@ -204,7 +205,7 @@ def _remove_project_membership(membership: ProjectMembership, by) -> None:
             membership.project.memberships, perms.PROJECT_ADMIN, f"admin of project {membership.project}", "username"
         )
     membership.delete()
-    _record(by, membership.user, MembershipEvent.REMOVED, old_role=membership.role, project=membership.project)
+    _record(by, membership.user, AuditEntry.REMOVED, old_role=membership.role, project=membership.project)
 
 
 # Helpers
@@ -231,13 +232,13 @@ def _keep_one(memberships, role: str, title: str, field: str) -> None:
 
 
 def _record(actor, member, action: str, *, old_role: str = "", new_role: str = "", workspace=None, project=None):
-    MembershipEvent.objects.create(
-        workspace=workspace or (project.workspace if project else None),
+    audit.record(
+        actor,
+        AuditEntry.MEMBERSHIP,
+        action,
+        member.username,
+        before={"role": old_role} if old_role else None,
+        after={"role": new_role} if new_role else None,
+        workspace=workspace,
         project=project,
-        actor=actor,
-        actor_name=getattr(actor, "username", "") or "system",
-        member_name=member.username,
-        action=action,
-        old_role=old_role,
-        new_role=new_role,
     )

@@ -25,7 +25,7 @@ class GatewayView(APIView):
         project = visible_project(request, name, "manage_gateway")
         serializer = GatewaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        gateway = services.configure_gateway(project, **serializer.validated_data)
+        gateway = services.configure_gateway(project, by=request.user, **serializer.validated_data)
         return Response(GatewaySerializer(gateway).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=GatewaySerializer)
@@ -34,5 +34,5 @@ class GatewayView(APIView):
         gateway = services.gateway_of(project)
         if gateway is None or not gateway.enabled:
             return Response({"detail": "The gateway is not enabled."}, status=status.HTTP_404_NOT_FOUND)
-        services.disable_gateway(gateway)
+        services.disable_gateway(gateway, by=request.user)
         return Response(GatewaySerializer(gateway).data, status=status.HTTP_202_ACCEPTED)

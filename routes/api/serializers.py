@@ -44,7 +44,8 @@ class RouteStatusSerializer(serializers.Serializer):
 
 
 class RouteSerializer(serializers.Serializer):
-    """A route in JSON. On write, `status`, `generation`, `created` and `gateway` are read-only."""
+    """A route in JSON. On write, `status`, `created` and `gateway` are read-only; a `generation`
+    sent with an update must be the route's current one, or the update answers 409."""
 
     name = serializers.CharField(allow_blank=True)
     alias = serializers.CharField(default="", allow_blank=True, max_length=63)
@@ -55,7 +56,9 @@ class RouteSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), default=dict
     )
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
-    generation = serializers.IntegerField(read_only=True)
+    generation = serializers.IntegerField(
+        required=False, min_value=1, help_text="On update: the generation you edited; a stale one answers 409."
+    )
     created = serializers.DateTimeField(read_only=True)
     status = serializers.SerializerMethodField()
 

@@ -1,5 +1,6 @@
 """The routes API: thin views over routes.services, with the permission table's checks."""
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -50,27 +51,55 @@ class RouteListView(GenericAPIView):
         serializer = RouteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        route = services.create_route(project, data, alias=data["alias"], description=data["description"])
-        return Response(RouteSerializer(fresh(route)).data, status=status.HTTP_201_CREATED)
+        route = services.create_route(
+            project, data, alias=data["alias"], description=data["description"], by=request.user
+        )
+        return answer(route, status.HTTP_201_CREATED)
 
 
 def fresh(route: Route) -> Route:
     return Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
 
 
+def expected_generation(request, data: dict) -> int | None:
+    """The generation the client edited: `generation` in the body, else an If-Match ETag."""
+    if data.get("generation") is not None:
+        return data["generation"]
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    digits = header.removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise ValidationError({"generation": 'If-Match must be an ETag this API returned, such as "3".'})
+    return int(digits)
+
+
+def answer(route: Route, status_code: int = status.HTTP_200_OK) -> Response:
+    """The route in JSON, with its generation as ETag for a later If-Match."""
+    route = fresh(route)
+    return Response(RouteSerializer(route).data, status=status_code, headers={"ETag": f'"{route.generation}"'})
+
+
 class RouteDetailView(APIView):
     serializer_class = RouteSerializer
 
     def get(self, request, name, route):
-        return Response(RouteSerializer(route_of(request, name, route, "view_routes")).data)
+        return answer(route_of(request, name, route, "view_routes"))
 
     def put(self, request, name, route):
         found = route_of(request, name, route, "edit_route")
         serializer = RouteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        updated = services.update_route(found, data, alias=data["alias"], description=data["description"])
-        return Response(RouteSerializer(fresh(updated)).data)
+        updated = services.update_route(
+            found,
+            data,
+            alias=data["alias"],
+            description=data["description"],
+            expected_generation=expected_generation(request, data),
+            by=request.user,
+        )
+        return answer(updated)
 
     @extend_schema(request=RoutePatchSerializer, responses=RouteSerializer)
     def patch(self, request, name, route):
@@ -79,22 +108,27 @@ class RouteDetailView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         alias, description = data.get("alias"), data.get("description")
+        expected = expected_generation(request, data)
         if {"name", "rules", "annotations", "labels"} & set(data):
             current = route_spec.to_data(route_spec.from_route(found))
             merged = {**current, **{k: v for k, v in data.items() if k in ("name", "rules", "annotations", "labels")}}
-            found = services.update_route(found, merged, alias=alias, description=description)
+            found = services.update_route(
+                found, merged, alias=alias, description=description, expected_generation=expected, by=request.user
+            )
         else:
             found = services.update_info(
                 found,
                 alias=found.alias if alias is None else alias,
                 description=found.description if description is None else description,
+                expected_generation=expected,
+                by=request.user,
             )
-        return Response(RouteSerializer(fresh(found)).data)
+        return answer(found)
 
     def delete(self, request, name, route):
         found = route_of(request, name, route, "delete_route")
-        services.delete_route(found)
-        return Response(RouteSerializer(fresh(found)).data, status=status.HTTP_202_ACCEPTED)
+        services.delete_route(found, by=request.user)
+        return answer(found, status.HTTP_202_ACCEPTED)
 
 
 class RouteManifestView(APIView):

@@ -1,0 +1,22 @@
+"""The audit log: every change to memberships, gateways and routes, with its author and its
+before and after. Services call `record` inside their transaction, so a change and its entry
+land together or not at all."""
+
+from tenants.models import AuditEntry
+
+
+def record(by, kind: str, action: str, object_name: str, *, before=None, after=None, workspace=None, project=None):
+    workspace = workspace or (project.workspace if project else None)
+    scope = f"{workspace.name}/{project.name}" if project else workspace.name
+    return AuditEntry.objects.create(
+        workspace=workspace,
+        project=project,
+        scope=scope,
+        actor=by,
+        actor_name=getattr(by, "username", "") or "system",
+        kind=kind,
+        object_name=object_name,
+        action=action,
+        before=before,
+        after=after,
+    )
