@@ -59,6 +59,10 @@ ROLES = [line.split()[0] for line in PROJECT_TABLE.strip().splitlines()]
 
 @pytest.fixture
 def world(make_user):
+    return build_world(make_user)
+
+
+def build_world(make_user, elsewhere_name: str = "elsewhere", other_name: str = "other") -> dict:
     """Workspace `home` with project `shop`, where one user holds each role, and workspace
     `elsewhere` with project `other`, where only `stranger` works."""
     root = make_user("platform-admin", platform_admin=True)
@@ -73,9 +77,9 @@ def world(make_user):
     services.add_project_member(shop, username="project-operator", role="operator", by=users["project-admin"])
     services.add_project_member(shop, username="project-viewer", role="viewer", by=users["project-admin"])
     stranger = make_user("stranger")
-    elsewhere = services.create_workspace(name="elsewhere", admin=stranger, by=root)
+    elsewhere = services.create_workspace(name=elsewhere_name, admin=stranger, by=root)
     services.add_workspace_member(elsewhere, username="outsider", role=perms.WORKSPACE_VIEWER, by=stranger)
-    other = services.create_project(workspace=elsewhere, name="other", by=stranger)
+    other = services.create_project(workspace=elsewhere, name=other_name, by=stranger)
     # `outsider` is a viewer of workspace `elsewhere`: a member somewhere, just not in `home`.
     return {"users": users, "home": home, "shop": shop, "elsewhere": elsewhere, "other": other}
 
