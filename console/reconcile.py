@@ -17,6 +17,7 @@ from django.db.models import F
 from kombu.exceptions import OperationalError
 
 from console.cluster import ClusterError, kind_of
+from console.conditions import condition
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,25 @@ def check_namespace(manifests: list[dict], namespace: str) -> None:
     for manifest in manifests:
         kind = kind_of(manifest["apiVersion"], manifest["kind"])
         if kind.namespaced and manifest["metadata"].get("namespace") != namespace:
+            target = manifest["metadata"].get("namespace") or "no namespace"
             raise PermissionError(
-                f"refusing to apply {manifest['kind']} {manifest['metadata'].get('name')} outside namespace {namespace}"
+                f"refusing to apply {manifest['kind']} {manifest['metadata'].get('name')} in {target}: "
+                f"this object may only touch namespace {namespace}"
             )
+
+
+def record_refusal(model, pk, error: PermissionError) -> str:
+    """Shows a refused apply on the object (nothing was written) instead of failing silently."""
+    message = f"{error} (nothing was applied)."
+    model.record_status(
+        pk,
+        [
+            condition("Synced", False, "OutsideNamespace", message),
+            condition("Ready", False, "OutsideNamespace", message),
+        ],
+    )
+    log.error("refused %s %s: %s", model.__name__, pk, error)
+    return "refused"
 
 
 def register(model, task, drifted=None) -> None:

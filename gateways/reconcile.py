@@ -9,6 +9,7 @@ from console.reconcile import (
     check_namespace,
     on_namespace_removal,
     reconciled,
+    record_refusal,
     register,
     requeue_if_changed,
     retry_later,
@@ -40,6 +41,8 @@ def reconcile_gateway(self, gateway_id: int) -> str:
         if served_facts(fresh) != served_facts(gateway):
             reconciled("gateway", fresh)
         return result
+    except PermissionError as error:
+        return record_refusal(Gateway, gateway.pk, error)
     except cluster.ClusterError as error:
         failed = [
             condition("Synced", False, "ApplyFailed", error.message),

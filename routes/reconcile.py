@@ -8,7 +8,16 @@ from django.db import transaction
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import check_namespace, enqueue, follow, register, requeue_if_changed, retry_later, send
+from console.reconcile import (
+    check_namespace,
+    enqueue,
+    follow,
+    record_refusal,
+    register,
+    requeue_if_changed,
+    retry_later,
+    send,
+)
 from gateways import flavors
 from routes import hosts, live, render
 from routes import spec as route_spec
@@ -36,6 +45,8 @@ def reconcile_route(self, route_id: int) -> str:
             Route.record_status(route.pk, [condition("Synced", False, "WaitingForNamespace", message)])
             retry_later(self, cluster.ClusterError(message), countdown=NAMESPACE_POLL_SECONDS)
         return apply_route(route, gateway)
+    except PermissionError as error:
+        return record_refusal(Route, route.pk, error)
     except cluster.ClusterError as error:
         failed = [
             condition("Synced", False, "ApplyFailed", error.message),
