@@ -3,8 +3,7 @@ from django.db import models
 
 from console.models import ReconciledModel
 from console.validators import validate_address, validate_domain
-from gateways import flavors
-from gateways.policy import VALUE_KINDS
+from gateways import flavors, policy
 from gateways.validators import validate_config, validate_replicas, validate_service_annotations
 from tenants.models import Project
 
@@ -67,10 +66,18 @@ class Gateway(ReconciledModel):
         return f"gateway of {self.project}"
 
     def clean(self):
+        errors = {}
         try:
             validate_config(self.flavor, self.config)
         except ValidationError as error:
-            raise ValidationError({"config": error.messages}) from None
+            errors["config"] = error.messages
+        if self.flavor in flavors.FLAVORS and isinstance(self.service_annotations, dict):
+            # The Service's annotations pass the same policy as a route's (gateways/policy.py).
+            problems = policy.check_annotations(self.service_annotations, self.flavor, AnnotationAllowance.as_policy())
+            if problems:
+                errors["service_annotations"] = problems
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def namespace(self) -> str:
@@ -104,7 +111,7 @@ class AnnotationAllowance(models.Model):
     key = models.CharField(max_length=63, help_text="The key without the controller prefix, e.g. proxy-next-upstream.")
     kind = models.CharField(
         max_length=16,
-        choices=[(kind, kind) for kind in VALUE_KINDS],
+        choices=[(kind, kind) for kind in policy.VALUE_KINDS],
     )
     created = models.DateTimeField(auto_now_add=True)
 

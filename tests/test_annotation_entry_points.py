@@ -1,0 +1,208 @@
+"""The annotation policy at every door a tenant can send annotations through: the route API
+(create and edit), the route wizard, Edit annotations, Edit YAML, and the gateway's Service
+annotations (API and wizard). For every bad annotation of tests/test_annotation_policy.py: 400 with
+the message on the field, no row written or changed, no task queued, no write to the API server."""
+
+import pytest
+import yaml
+from django.test import Client
+from rest_framework.test import APIClient
+
+from console import cluster
+from gateways.models import Gateway
+from routes import services as route_services
+from routes.models import Route
+from tests.conftest import backend_service
+from tests.test_annotation_policy import BAD_VALUES, FLAVORS, NEVER
+
+pytestmark = pytest.mark.cluster
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+FORBIDDEN = ["\n", "\r", "{", "}", ";", "'", '"', "#", "$", "\\"]
+RESERVED = ["kubernetes.io/ingress.class", "k8s.io/anything", "kubeconsole.io/owner"]
+
+# (flavor, key, value, what the message says)
+CASES = (
+    [(flavor, key, value, "never allowed") for flavor, key, value in NEVER]
+    + [(flavor, key, value, message) for flavor, key, value, message in BAD_VALUES]
+    + [(flavor, "example.com/note", f"a{char}b", "never allowed") for flavor in FLAVORS for char in FORBIDDEN]
+    + [(flavor, key, "x", "reserved") for flavor in FLAVORS for key in RESERVED]
+    + [
+        ("ingress-nginx", "nginx.ingress.kubernetes.io/limit-rps", "other-ns/thing", "another namespace"),
+        ("nginx-inc", "nginx.org/grpc-services", "other-ns/greeter", "another namespace"),
+    ]
+)
+RULE = {"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+
+
+@pytest.fixture
+def shop(project_with_gateway):
+    cluster.apply(backend_service(project_with_gateway.namespace, "front-end"))
+    route_services.create_route(project_with_gateway, {"name": "front-end", "rules": [RULE]})
+    return project_with_gateway
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every request to the API server other than a read, as (method, path)."""
+    seen = []
+    real = cluster.request
+
+    def spy(method, path, *args, **kwargs):
+        if method != "GET":
+            seen.append((method, path))
+        return real(method, path, *args, **kwargs)
+
+    monkeypatch.setattr(cluster, "request", spy)
+    return seen
+
+
+def snapshot(shop) -> tuple:
+    route = Route.objects.get(project=shop, name="front-end")
+    gateway = Gateway.objects.get(project=shop)
+    return (
+        Route.objects.count(),
+        route.generation,
+        route.annotations,
+        gateway.generation,
+        gateway.service_annotations,
+    )
+
+
+def check_every_case(shop, writes, capture, send):
+    """Runs `send(flavor, key, value)` for every case; returns what went wrong, one line each."""
+    wrong = []
+    for flavor, key, value, message in CASES:
+        Gateway.objects.filter(project=shop).update(flavor=flavor)
+        before = snapshot(shop)
+        with capture() as queued:
+            status, errors = send(key, value)
+        problems = []
+        if status != 400:
+            problems.append(f"answered {status}")
+        if message not in errors:
+            problems.append(f"field error {errors[:120]!r} lacks {message!r}")
+        if snapshot(shop) != before:
+            problems.append("changed a row")
+        if queued:
+            problems.append("queued a task")
+        if writes:
+            problems.append(f"wrote to the API server: {writes}")
+            writes.clear()
+        if problems:
+            wrong.append(f"{flavor} {key}={value!r}: {'; '.join(problems)}")
+    return wrong
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def olga(django_user_model):
+    return django_user_model.objects.get(username="olga")
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.get(username="alice")
+
+
+def test_route_api_create(shop, olga, writes, django_capture_on_commit_callbacks):
+    client = api_client(olga)
+
+    def send(key, value):
+        body = {"name": "back-end", "rules": [RULE], "annotations": {key: value}}
+        response = client.post(f"/api/v1/projects/{shop.name}/routes/", body, format="json")
+        return response.status_code, " ".join(response.json().get("annotations", []))
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_route_api_edit(shop, olga, writes, django_capture_on_commit_callbacks):
+    client = api_client(olga)
+
+    def send(key, value):
+        url = f"/api/v1/projects/{shop.name}/routes/front-end/"
+        response = client.patch(url, {"annotations": {key: value}}, format="json")
+        return response.status_code, " ".join(response.json().get("annotations", []))
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_route_wizard(shop, olga, writes, django_capture_on_commit_callbacks):
+    client = browser(olga)
+
+    def send(key, value):
+        data = {"step": 2, "action": "create", "name": "back-end", "alias": "", "description": ""}
+        data.update({"rule-0-host_mode": "custom", "rule-0-host": "wizard.example.com", "rule-0-protocol": "http"})
+        data.update({"rule-0-tls_secret": "", "rule-0-path-0-path": "/", "rule-0-path-0-path_type": "Prefix"})
+        data.update({"rule-0-path-0-service": "front-end", "rule-0-path-0-port": "80"})
+        data.update({"annotations-key": [key], "annotations-value": [value], "labels-key": [""], "labels-value": [""]})
+        response = client.post(f"/projects/{shop.name}/routes/new/", data, **HTMX)
+        advanced = response.context["advanced"] if response.context else None
+        return response.status_code, " ".join(advanced.errors.get("annotations", [])) if advanced else ""
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_edit_annotations_dialog(shop, olga, writes, django_capture_on_commit_callbacks):
+    client = browser(olga)
+
+    def send(key, value):
+        url = f"/projects/{shop.name}/routes/front-end/edit-annotations/"
+        response = client.post(url, {"annotations-key": [key], "annotations-value": [value]}, **HTMX)
+        form = response.context["form"] if response.context else None
+        return response.status_code, " ".join(form.errors.get("annotations", [])) if form else ""
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_edit_yaml(shop, olga, writes, django_capture_on_commit_callbacks):
+    client = browser(olga)
+    url = f"/projects/{shop.name}/routes/front-end/edit-yaml/"
+
+    def send(key, value):
+        manifest = yaml.safe_load(client.get(url, **HTMX).context["form"].initial["manifest"])
+        manifest["metadata"].setdefault("annotations", {})[key] = value
+        response = client.post(url, {"manifest": yaml.safe_dump(manifest)}, **HTMX)
+        form = response.context["form"] if response.context else None
+        return response.status_code, " ".join(form.errors.get("manifest", [])) if form else ""
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_gateway_api_service_annotations(shop, alice, writes, django_capture_on_commit_callbacks):
+    client = api_client(alice)
+
+    def send(key, value):
+        flavor = Gateway.objects.get(project=shop).flavor
+        body = {"flavor": flavor, "service_annotations": {key: value}}
+        response = client.put(f"/api/v1/projects/{shop.name}/gateway/", body, format="json")
+        return response.status_code, " ".join(response.json().get("service_annotations", []))
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
+
+
+def test_gateway_wizard_service_annotations(shop, alice, writes, django_capture_on_commit_callbacks):
+    client = browser(alice)
+
+    def send(key, value):
+        gateway = Gateway.objects.get(project=shop)
+        data = {"step": 2, "go": "next", "access_mode": gateway.access_mode, "flavor": gateway.flavor}
+        data.update({"replicas": gateway.replicas, "default_domain": "", "external_address": ""})
+        data.update({"service_annotations-key": [key], "service_annotations-value": [value]})
+        data.update({"config-key": [""], "config-value": [""]})
+        response = client.post(f"/projects/{shop.name}/gateway/wizard/", data, **HTMX)
+        form = response.context["form"] if response.context else None
+        return response.status_code, " ".join(form.errors.get("service_annotations", [])) if form else ""
+
+    assert check_every_case(shop, writes, django_capture_on_commit_callbacks, send) == []
