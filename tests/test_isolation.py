@@ -141,20 +141,29 @@ def test_every_endpoint_is_described():
     assert {op for op in described if op[0].startswith("/api/")} == api, "described operations the schema lacks"
 
 
-@pytest.fixture
-def tenants(control_plane, make_user):
-    world = build_world(make_user, OTHER_WORKSPACE, OTHER_PROJECT)
-    for project in (world["shop"], world["other"]):
-        namespace = project.namespace
+@pytest.fixture(scope="module")
+def namespaces(control_plane):
+    """The two projects' namespaces, kept for the whole module: deleting a namespace takes the
+    controller a few seconds, and the next test would find it still terminating."""
+    names = ["shop", OTHER_PROJECT]
+    for namespace in names:
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         cluster.apply(tls_secret_manifest(namespace, "shop-tls", ["shop.example.com"]))
         cluster.apply(backend_service(namespace, "front-end"))
+    yield names
+    for namespace in names:
+        cluster.delete("v1", "Namespace", namespace)
+
+
+@pytest.fixture
+def tenants(namespaces, make_user):
+    world = build_world(make_user, OTHER_WORKSPACE, OTHER_PROJECT)
+    for project in (world["shop"], world["other"]):
+        assert project.namespace in namespaces
         gateway_services.configure_gateway(project)
         rule = {"host": f"{project.name}.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
         route_services.create_route(project, {"name": "front-end", "rules": [rule]})
-    yield world
-    for project in (world["shop"], world["other"]):
-        cluster.delete("v1", "Namespace", project.namespace)
+    return world
 
 
 def url_for(template: str, own: bool) -> str:

@@ -1,0 +1,66 @@
+"""Schemathesis against the console's own OpenAPI schema: generated requests to every operation,
+made as a signed-in project admin against real objects (path parameters point at them), must never
+answer 5xx, and every documented answer must match the schema. Each request runs in a savepoint
+that is rolled back, so a generated DELETE does not leave the next request nothing to work on."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from console import cluster
+from routes import services as route_services
+from tests.conftest import backend_service
+
+pytestmark = pytest.mark.cluster
+
+schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+schema.app = get_wsgi_application()
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+@pytest.fixture
+def keep_connection():
+    """Requests go through the WSGI handler, which closes the database connection after each one;
+    the test's transaction lives on that connection, so keep it open (as Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(project_with_gateway, django_user_model, keep_connection):
+    shop = project_with_gateway
+    cluster.apply(backend_service(shop.namespace, "front-end"))
+    rule = {"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+    route_services.create_route(shop, {"name": "front-end", "rules": [rule]})
+    alice = django_user_model.objects.get(username="alice")
+    token, _ = Token.objects.get_or_create(user=alice)
+    return {
+        "headers": {"Authorization": f"Token {token.key}"},
+        "path": {"name": shop.name, "workspace": shop.workspace.name, "route": "front-end", "username": "olga"},
+        "workspace_paths": {"name": shop.workspace.name},
+    }
+
+
+@schema.exclude(path="/api/v1/auth/token/").parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_operation_fails_or_breaks_its_schema(case, world):
+    if case.path_parameters:
+        known = world["workspace_paths"] if case.path.startswith("/api/v1/workspaces/{name}") else world["path"]
+        case.path_parameters = {key: known.get(key, value) for key, value in case.path_parameters.items()}
+    with transaction.atomic():
+        case.call_and_validate(headers=world["headers"], checks=CHECKS)
+        transaction.set_rollback(True)
