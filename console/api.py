@@ -6,6 +6,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from console.cluster import ClusterError, ClusterUnavailable
+
 # Error codes that mean "this clashes with something that exists" (or with a newer copy): 409, not 400.
 CONFLICT_CODES = {"unique", "not_empty", "stale"}
 
@@ -18,11 +20,17 @@ def _codes(error: DjangoValidationError) -> set[str]:
 
 def exception_handler(exc, context):
     """DRF's handler, plus: a service's Django ValidationError answers 400 with the messages keyed
-    by field (409 for name conflicts, non-empty deletes and edits of a stale copy)."""
+    by field (409 for name conflicts, non-empty deletes and edits of a stale copy); a cluster that
+    cannot be reached answers 503, one that refuses 502, both in words."""
     if isinstance(exc, DjangoValidationError):
         body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         code = status.HTTP_409_CONFLICT if _codes(exc) & CONFLICT_CODES else status.HTTP_400_BAD_REQUEST
         return Response(body, status=code)
+    if isinstance(exc, ClusterError):
+        code = (
+            status.HTTP_503_SERVICE_UNAVAILABLE if isinstance(exc, ClusterUnavailable) else status.HTTP_502_BAD_GATEWAY
+        )
+        return Response({"detail": f"{exc.message} Nothing was changed; try again shortly."}, status=code)
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "You may not do this."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)

@@ -60,10 +60,45 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.2, what: str = 
         time.sleep(interval)
 
 
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie that nobody reaped yet does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 @dataclass
 class ControlPlane:
     state: Path
     kubeconfig: Path
+
+    def stop_apiserver(self) -> list[bytes]:
+        """Kills kube-apiserver alone (etcd and the controller manager keep running); returns its
+        command line for `start_apiserver`."""
+        pid_file = self.state / "kube-apiserver.pid"
+        pid = int(pid_file.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        # SIGKILL: an abrupt stop, and a quick one (SIGTERM drains watches for a while).
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not running(pid), timeout=30, what="kube-apiserver to stop")
+        return command
+
+    def start_apiserver(self, command: list[bytes]) -> None:
+        """Starts kube-apiserver again as it ran before, and waits until it answers."""
+        log = (self.state / "kube-apiserver.log").open("ab")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (self.state / "kube-apiserver.pid").write_text(str(process.pid))
+        wait_for(self._answers, timeout=60, what="kube-apiserver to answer again")
+
+    @staticmethod
+    def _answers() -> bool:
+        try:
+            cluster.request("GET", "/version")
+        except cluster.ClusterError:
+            return False
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +147,8 @@ class RedisServer:
 def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
-    celery_app.conf.broker_url = server.url
+    # Settings come in under the CELERY_ namespace, so the override goes there too.
+    celery_app.conf.CELERY_BROKER_URL = server.url
     yield server
     server.stop()
 
@@ -143,11 +179,16 @@ class Worker:
             f"test-{uuid.uuid4().hex[:6]}@%h",
         ]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT, start_new_session=True
         )
         wait_for(lambda: " ready." in self.log.read_text() or self.process.poll() is not None, 60, what="worker")
         if self.process.poll() is not None:
             pytest.fail(f"the Celery worker exited:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self):
+        """SIGKILL to the worker and its pool processes at once, as when a node dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self):
         if self.process and self.process.poll() is None:

@@ -115,3 +115,18 @@ def test_production_cookies_are_secure_and_http_only():
         "SECURE_SSL_REDIRECT": True,
         "DEBUG": False,
     }
+
+
+def test_a_page_that_needs_the_unreachable_cluster_answers_in_words(rf):
+    from console.cluster import ClusterUnavailable
+    from console.middleware import ClusterErrorMiddleware
+
+    middleware = ClusterErrorMiddleware(lambda request: None)
+    error = ClusterUnavailable("The Kubernetes API server is unreachable: connection refused")
+    page = middleware.process_exception(rf.get("/projects/shop/routes/"), error)
+    assert page.status_code == 503 and "The cluster is not answering" in page.content.decode()
+    htmx = rf.get("/projects/shop/routes/", HTTP_HX_REQUEST="true")
+    htmx.htmx = True
+    dialog = middleware.process_exception(htmx, error)
+    assert dialog["HX-Retarget"] == "#modal" and "connection refused" in dialog.content.decode()
+    assert middleware.process_exception(rf.get("/"), ValueError("not ours")) is None

@@ -1,0 +1,161 @@
+"""The whole console as a benchmark runs it, on this machine: the local control plane, Redis,
+PostgreSQL, Celery workers and gunicorn, each a real process started here and stopped at the end.
+
+    with Stack(web_workers=3, celery_workers=1) as stack:
+        stack.url, stack.env ...
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+class Stack:
+    def __init__(self, web_workers: int = 3, celery_workers: int = 1, celery_concurrency: int = 2):
+        self.web_workers, self.celery_workers, self.celery_concurrency = web_workers, celery_workers, celery_concurrency
+        self.dir = Path(tempfile.mkdtemp(prefix="kube-console-bench-"))
+        self.processes: list[subprocess.Popen] = []
+        self.env: dict[str, str] = {}
+        self.url = ""
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def __enter__(self) -> "Stack":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def log(self, message: str) -> None:
+        print(f"==> {message}", file=sys.stderr, flush=True)
+
+    def spawn(self, name: str, command: list, **kwargs) -> subprocess.Popen:
+        out = (self.dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )
+        self.processes.append(process)
+        return process
+
+    def start(self) -> None:
+        self.log(f"starting the control plane, Redis and PostgreSQL in {self.dir}")
+        started = subprocess.run(
+            [ROOT / "scripts/controlplane/start.sh", self.dir / "controlplane"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        kubeconfig = started.stdout.strip().splitlines()[-1]
+        redis_port = free_port()
+        self.spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", ""])
+        database_url = subprocess.run(
+            [ROOT / "scripts/postgres.sh", "start", self.dir / "postgres", str(free_port())],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "KUBECONFIG": kubeconfig,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+        subprocess.run(
+            [VENV_BIN / "python", "manage.py", "migrate", "--noinput"],
+            env=self.env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        for index in range(self.celery_workers):
+            self.start_worker(index)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log(f"starting gunicorn ({self.web_workers} workers) at {self.url}")
+        self.web = self.spawn(
+            "gunicorn",
+            [
+                VENV_BIN / "gunicorn",
+                "console.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(self.web_workers),
+                "--timeout",
+                "60",
+                "--max-requests",
+                "0",
+            ],
+            env=self.env,
+        )
+        wait_until(self._web_answers, 60, "gunicorn")
+
+    def start_worker(self, index: int) -> subprocess.Popen:
+        command = [
+            VENV_BIN / "celery",
+            "-A",
+            "console",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            str(self.celery_concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"bench-{index}@%h",
+        ]
+        worker = self.spawn(f"worker-{index}", command, env=self.env)
+        self.workers.append(worker)
+        return worker
+
+    def _web_answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/login/", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+        subprocess.run([ROOT / "scripts/postgres.sh", "stop", self.dir / "postgres"], capture_output=True)
+        subprocess.run([ROOT / "scripts/controlplane/stop.sh", self.dir / "controlplane"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
