@@ -38,6 +38,7 @@ class Stack:
     def __init__(self, web_workers: int = 3, celery_workers: int = 1, celery_concurrency: int = 2):
         self.web_workers, self.celery_workers, self.celery_concurrency = web_workers, celery_workers, celery_concurrency
         self.dir = Path(tempfile.mkdtemp(prefix="kube-console-bench-"))
+        self.dir.chmod(0o755)  # PostgreSQL runs as the postgres account when this runs as root
         self.processes: list[subprocess.Popen] = []
         self.env: dict[str, str] = {}
         self.url = ""

@@ -20,6 +20,8 @@ case $action in
     run "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
+    # The database the URL names (the test runner makes its own test_ database beside it).
+    run "$bin/createdb" -h 127.0.0.1 -p "$port" -U console console 2>/dev/null || true
     echo "postgres://console@127.0.0.1:$port/console"
     ;;
   stop)
