@@ -43,6 +43,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def api_as(user):
+    """An API client signed in as `user` (token-style, no CSRF)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def browser_as(user) -> Client:
+    """A Django test client with `user`'s session."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def password_login(client, username: str, password: str) -> bool:
     """Logs in through the login form, as a browser does (the path django-axes throttles)."""
     return client.post(reverse("login"), {"username": username, "password": password}).status_code == 302

@@ -5,14 +5,12 @@ the message on the field, no row written or changed, no task queued, no write to
 
 import pytest
 import yaml
-from django.test import Client
-from rest_framework.test import APIClient
 
 from console import cluster
 from gateways.models import Gateway
 from routes import services as route_services
 from routes.models import Route
-from tests.conftest import backend_service
+from tests.conftest import api_as, backend_service, browser_as
 from tests.test_annotation_policy import BAD_VALUES, FLAVORS, NEVER
 
 pytestmark = pytest.mark.cluster
@@ -94,18 +92,6 @@ def check_every_case(shop, writes, capture, send):
     return wrong
 
 
-def api_client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def olga(django_user_model):
     return django_user_model.objects.get(username="olga")
@@ -117,7 +103,7 @@ def alice(django_user_model):
 
 
 def test_route_api_create(shop, olga, writes, django_capture_on_commit_callbacks):
-    client = api_client(olga)
+    client = api_as(olga)
 
     def send(key, value):
         body = {"name": "back-end", "rules": [RULE], "annotations": {key: value}}
@@ -128,7 +114,7 @@ def test_route_api_create(shop, olga, writes, django_capture_on_commit_callbacks
 
 
 def test_route_api_edit(shop, olga, writes, django_capture_on_commit_callbacks):
-    client = api_client(olga)
+    client = api_as(olga)
 
     def send(key, value):
         url = f"/api/v1/projects/{shop.name}/routes/front-end/"
@@ -139,7 +125,7 @@ def test_route_api_edit(shop, olga, writes, django_capture_on_commit_callbacks):
 
 
 def test_route_wizard(shop, olga, writes, django_capture_on_commit_callbacks):
-    client = browser(olga)
+    client = browser_as(olga)
 
     def send(key, value):
         data = {"step": 2, "action": "create", "name": "back-end", "alias": "", "description": ""}
@@ -155,7 +141,7 @@ def test_route_wizard(shop, olga, writes, django_capture_on_commit_callbacks):
 
 
 def test_edit_annotations_dialog(shop, olga, writes, django_capture_on_commit_callbacks):
-    client = browser(olga)
+    client = browser_as(olga)
 
     def send(key, value):
         url = f"/projects/{shop.name}/routes/front-end/edit-annotations/"
@@ -167,7 +153,7 @@ def test_edit_annotations_dialog(shop, olga, writes, django_capture_on_commit_ca
 
 
 def test_edit_yaml(shop, olga, writes, django_capture_on_commit_callbacks):
-    client = browser(olga)
+    client = browser_as(olga)
     url = f"/projects/{shop.name}/routes/front-end/edit-yaml/"
 
     def send(key, value):
@@ -181,7 +167,7 @@ def test_edit_yaml(shop, olga, writes, django_capture_on_commit_callbacks):
 
 
 def test_gateway_api_service_annotations(shop, alice, writes, django_capture_on_commit_callbacks):
-    client = api_client(alice)
+    client = api_as(alice)
 
     def send(key, value):
         flavor = Gateway.objects.get(project=shop).flavor
@@ -193,7 +179,7 @@ def test_gateway_api_service_annotations(shop, alice, writes, django_capture_on_
 
 
 def test_gateway_wizard_service_annotations(shop, alice, writes, django_capture_on_commit_callbacks):
-    client = browser(alice)
+    client = browser_as(alice)
 
     def send(key, value):
         gateway = Gateway.objects.get(project=shop)

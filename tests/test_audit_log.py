@@ -2,17 +2,11 @@
 its time and what it was before and after; refused changes leave no entry."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from tenants.models import AuditEntry
+from tests.conftest import api_as
 
 pytestmark = pytest.mark.cluster
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 ROUTE = {
@@ -37,7 +31,7 @@ def entries(kind: str) -> list[tuple]:
 
 def test_route_changes_are_logged_with_author_and_before_after(project_with_gateway, django_user_model):
     shop = project_with_gateway
-    olga = client_for(django_user_model.objects.get(username="olga"))
+    olga = api_as(django_user_model.objects.get(username="olga"))
     url = f"/api/v1/projects/{shop.name}/routes/"
     assert olga.post(url, ROUTE, format="json").status_code == 201
     assert olga.patch(f"{url}front-end/", {"alias": "Shop front"}, format="json").status_code == 200
@@ -59,7 +53,7 @@ def test_route_changes_are_logged_with_author_and_before_after(project_with_gate
 
 def test_gateway_changes_are_logged(project_with_gateway, django_user_model):
     shop = project_with_gateway
-    alice = client_for(django_user_model.objects.get(username="alice"))
+    alice = api_as(django_user_model.objects.get(username="alice"))
     url = f"/api/v1/projects/{shop.name}/gateway/"
     assert alice.put(url, {"access_mode": "LoadBalancer", "replicas": 2}, format="json").status_code == 202
     assert alice.delete(url).status_code == 202
@@ -77,8 +71,8 @@ def test_refused_changes_leave_no_entry(project_with_gateway, django_user_model)
     shop = project_with_gateway
     url = f"/api/v1/projects/{shop.name}/routes/"
     before = AuditEntry.objects.count()
-    olga = client_for(django_user_model.objects.get(username="olga"))
-    vera = client_for(django_user_model.objects.get(username="vera"))
+    olga = api_as(django_user_model.objects.get(username="olga"))
+    vera = api_as(django_user_model.objects.get(username="vera"))
     assert olga.post(url, {**ROUTE, "name": "Bad_Name"}, format="json").status_code == 400
     assert vera.post(url, ROUTE, format="json").status_code == 403
     assert olga.put(f"/api/v1/projects/{shop.name}/gateway/", {"replicas": 99}, format="json").status_code in (400, 403)

@@ -2,7 +2,6 @@
 Two reconciles of one route overlapping: the newest spec is what stays in the cluster."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from console import cluster
 from gateways import services as gateway_services
@@ -10,15 +9,9 @@ from gateways.models import Gateway
 from routes import services as route_services
 from routes.models import Route
 from routes.reconcile import apply_route
-from tests.conftest import backend_service, wait_for
+from tests.conftest import api_as, backend_service, wait_for
 
 pytestmark = pytest.mark.cluster
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def body(host: str = "shop.example.com", **extra) -> dict:
@@ -35,8 +28,8 @@ def editors(project_with_gateway, django_user_model):
     shop = project_with_gateway
     url = f"/api/v1/projects/{shop.name}/routes/"
     olga = django_user_model.objects.get(username="olga")
-    assert client_for(olga).post(url, body(), format="json").status_code == 201
-    return shop, f"{url}front-end/", client_for(olga), client_for(django_user_model.objects.get(username="alice"))
+    assert api_as(olga).post(url, body(), format="json").status_code == 201
+    return shop, f"{url}front-end/", api_as(olga), api_as(django_user_model.objects.get(username="alice"))
 
 
 def test_a_put_from_a_stale_copy_conflicts_and_changes_nothing(editors, django_capture_on_commit_callbacks):

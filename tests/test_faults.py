@@ -8,8 +8,6 @@ import json
 import time
 
 import pytest
-from django.test import Client
-from rest_framework.test import APIClient
 
 from console import cluster
 from console.reconcile import resync
@@ -18,7 +16,7 @@ from gateways.models import Gateway
 from routes import hosts, render
 from routes import spec as route_spec
 from routes.models import Route
-from tests.conftest import ARTIFACTS, wait_for
+from tests.conftest import ARTIFACTS, api_as, browser_as, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -29,11 +27,7 @@ OUTAGE_SECONDS = 60
 def shop(ready_project, platform_admin):
     gateway_services.configure_gateway(ready_project)
     wait_for(lambda: Gateway.objects.get(project=ready_project).in_sync, timeout=60, what="the gateway")
-    api = APIClient()
-    api.force_authenticate(platform_admin)
-    browser = Client()
-    browser.force_login(platform_admin)
-    return ready_project, api, browser
+    return ready_project, api_as(platform_admin), browser_as(platform_admin)
 
 
 def body(name: str, **extra) -> dict:

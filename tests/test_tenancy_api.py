@@ -7,20 +7,12 @@ from rest_framework.test import APIClient
 from tenants import permissions as perms
 from tenants import services
 from tenants.models import AuditEntry, Project, ProjectMembership, Workspace, WorkspaceMembership
-from tests.conftest import PASSWORD, password_login
+from tests.conftest import PASSWORD, api_as, password_login
 
 
 @pytest.fixture
 def api(platform_admin):
-    client = APIClient()
-    client.force_authenticate(platform_admin)
-    return client
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return api_as(platform_admin)
 
 
 @pytest.fixture
@@ -135,7 +127,7 @@ def test_bad_accounts_are_refused_on_the_field(api, nothing_written, body, statu
 
 
 def test_users_endpoint_is_for_platform_admins_only(demo):
-    client = client_for(demo["alice"])
+    client = api_as(demo["alice"])
     assert client.get("/api/v1/users/").status_code == 403
     assert client.patch("/api/v1/users/olga/", {"is_active": False}, format="json").status_code == 403
     assert get_user_model().objects.get(username="olga").is_active
@@ -156,7 +148,7 @@ def test_workspace_crud_by_a_platform_admin(api, demo):
 
 
 def test_workspace_list_is_restricted_searchable_ordered_and_paginated(api, demo):
-    assert [w["name"] for w in client_for(demo["alice"]).get("/api/v1/workspaces/").json()["results"]] == ["ws-a"]
+    assert [w["name"] for w in api_as(demo["alice"]).get("/api/v1/workspaces/").json()["results"]] == ["ws-a"]
     everything = api.get("/api/v1/workspaces/?ordering=-name").json()
     assert [w["name"] for w in everything["results"]] == ["ws-b", "ws-a"]
     assert everything["count"] == 2
@@ -182,7 +174,7 @@ def test_bad_workspaces_are_refused_on_the_field(api, demo, nothing_written, bod
 
 def test_only_platform_admins_create_workspaces(demo, nothing_written):
     with nothing_written():
-        response = client_for(demo["alice"]).post("/api/v1/workspaces/", {"name": "mine"}, format="json")
+        response = api_as(demo["alice"]).post("/api/v1/workspaces/", {"name": "mine"}, format="json")
     assert response.status_code == 403
 
 
@@ -194,7 +186,7 @@ def test_workspace_with_projects_cannot_be_deleted(api, demo):
 
 
 def test_workspace_members_can_read_but_not_edit_and_strangers_get_404(demo):
-    alice = client_for(demo["alice"])
+    alice = api_as(demo["alice"])
     assert alice.get("/api/v1/workspaces/ws-a/").status_code == 200
     assert alice.patch("/api/v1/workspaces/ws-a/", {"alias": "x"}, format="json").status_code == 403
     assert alice.delete("/api/v1/workspaces/ws-a/").status_code == 403
@@ -249,7 +241,7 @@ def test_bad_workspace_member_changes_are_refused(
 
 def test_non_admins_cannot_manage_workspace_members(demo, nothing_written):
     with nothing_written():
-        response = client_for(demo["viewer"]).post(
+        response = api_as(demo["viewer"]).post(
             "/api/v1/workspaces/ws-a/members/", {"username": "bob", "role": "workspace-viewer"}
         )
     assert response.status_code == 403
@@ -259,7 +251,7 @@ def test_non_admins_cannot_manage_workspace_members(demo, nothing_written):
 
 
 def test_self_provisioner_creates_a_project_and_becomes_its_admin(demo):
-    client = client_for(demo["provisioner"])
+    client = api_as(demo["provisioner"])
     response = client.post("/api/v1/workspaces/ws-a/projects/", {"name": "mine", "alias": "Mine"}, format="json")
     assert response.status_code == 201
     body = response.json()
@@ -293,12 +285,12 @@ def test_bad_projects_are_refused_on_the_name(api, demo, nothing_written, body, 
 
 def test_regular_members_cannot_create_projects(demo, nothing_written):
     with nothing_written():
-        response = client_for(demo["regular"]).post("/api/v1/workspaces/ws-a/projects/", {"name": "x"}, format="json")
+        response = api_as(demo["regular"]).post("/api/v1/workspaces/ws-a/projects/", {"name": "x"}, format="json")
     assert response.status_code == 403
 
 
 def test_projects_of_another_workspace_answer_404_everywhere(demo):
-    alice = client_for(demo["alice"])
+    alice = api_as(demo["alice"])
     for method, url in [
         ("get", "/api/v1/projects/hidden/"),
         ("patch", "/api/v1/projects/hidden/"),
@@ -318,7 +310,7 @@ def test_projects_of_another_workspace_answer_404_everywhere(demo):
 
 def test_operators_and_viewers_cannot_edit_or_delete_projects(demo, nothing_written):
     for user in (demo["olga"], demo["viewer"]):
-        client = client_for(user)
+        client = api_as(user)
         with nothing_written():
             assert client.patch("/api/v1/projects/shop/", {"alias": "x"}, format="json").status_code == 403
             assert client.delete("/api/v1/projects/shop/").status_code == 403
@@ -326,7 +318,7 @@ def test_operators_and_viewers_cannot_edit_or_delete_projects(demo, nothing_writ
 
 
 def test_project_admin_deletes_a_project(demo):
-    response = client_for(demo["alice"]).delete("/api/v1/projects/shop/")
+    response = api_as(demo["alice"]).delete("/api/v1/projects/shop/")
     assert response.status_code == 202
     assert response.json()["status"]["state"] == "Deleting"
 
@@ -335,7 +327,7 @@ def test_project_admin_deletes_a_project(demo):
 
 
 def test_project_admin_invites_changes_and_removes_members(demo):
-    alice = client_for(demo["alice"])
+    alice = api_as(demo["alice"])
     response = alice.post("/api/v1/projects/shop/members/", {"username": "regular", "role": "viewer"})
     assert response.status_code == 201
     assert response.json() == {
@@ -353,7 +345,7 @@ def test_project_admin_invites_changes_and_removes_members(demo):
     assert alice.patch("/api/v1/projects/shop/members/regular/", {"role": "admin"}).json()["role"] == "admin"
     # Now that there are two admins, the first may step down.
     assert alice.patch("/api/v1/projects/shop/members/alice/", {"role": "operator"}).status_code == 200
-    assert client_for(demo["regular"]).delete("/api/v1/projects/shop/members/olga/").status_code == 204
+    assert api_as(demo["regular"]).delete("/api/v1/projects/shop/members/olga/").status_code == 204
 
 
 @pytest.mark.parametrize(
@@ -370,21 +362,21 @@ def test_project_admin_invites_changes_and_removes_members(demo):
 )
 def test_bad_project_member_changes_are_refused(demo, nothing_written, method, url, body, status, field, message):
     with nothing_written():
-        response = getattr(client_for(demo["alice"]), method)(f"/api/v1/projects/shop/{url}", body, format="json")
+        response = getattr(api_as(demo["alice"]), method)(f"/api/v1/projects/shop/{url}", body, format="json")
     assert response.status_code == status
     assert message in " ".join(response.json()[field])
 
 
 def test_operators_cannot_manage_members(demo, nothing_written):
     with nothing_written():
-        response = client_for(demo["olga"]).post(
+        response = api_as(demo["olga"]).post(
             "/api/v1/projects/shop/members/", {"username": "regular", "role": "admin"}
         )
     assert response.status_code == 403
 
 
 def test_unknown_member_answers_404(demo):
-    assert client_for(demo["alice"]).patch("/api/v1/projects/shop/members/regular/", {"role": "admin"}).status_code == (
+    assert api_as(demo["alice"]).patch("/api/v1/projects/shop/members/regular/", {"role": "admin"}).status_code == (
         404
     )
 
