@@ -1,6 +1,6 @@
 """Shared pieces of the JSON API: how service errors become HTTP answers."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
@@ -31,6 +31,9 @@ def exception_handler(exc, context):
             status.HTTP_503_SERVICE_UNAVAILABLE if isinstance(exc, ClusterUnavailable) else status.HTTP_502_BAD_GATEWAY
         )
         return Response({"detail": f"{exc.message} Nothing was changed; try again shortly."}, status=code)
+    if isinstance(exc, ObjectDoesNotExist):
+        # Deleted by someone else (or the worker) while this request was on its way.
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "You may not do this."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)

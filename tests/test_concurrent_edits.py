@@ -96,3 +96,30 @@ def test_an_older_reconcile_landing_last_is_undone(live_cluster, ready_project, 
 
     wait_for(cluster_has_generation_two, timeout=30, what="the newest spec to be applied again")
     assert Route.objects.get(pk=route.pk).in_sync
+
+
+def test_a_delete_answers_even_when_the_worker_removed_the_row_first(editors, monkeypatch):
+    """Under load the worker can delete the row between the DELETE's commit and its answer."""
+    _, url, first, _ = editors
+    real_delete = route_services.delete_route
+
+    def delete_then_worker_finishes(route, **kwargs):
+        real_delete(route, **kwargs)
+        Route.objects.filter(pk=route.pk).delete()
+
+    monkeypatch.setattr(route_services, "delete_route", delete_then_worker_finishes)
+    response = first.delete(url)
+    assert response.status_code == 202 and response.json()["name"] == "front-end"
+
+
+def test_an_edit_of_a_route_deleted_meanwhile_answers_404(editors, monkeypatch):
+    _, url, first, _ = editors
+    real_update = route_services.update_route
+
+    def deleted_meanwhile(route, *args, **kwargs):
+        Route.objects.filter(pk=route.pk).delete()
+        return real_update(route, *args, **kwargs)
+
+    monkeypatch.setattr(route_services, "update_route", deleted_meanwhile)
+    response = first.put(url, body("four.example.com"), format="json")
+    assert response.status_code == 404

@@ -369,16 +369,12 @@ def test_bad_project_member_changes_are_refused(demo, nothing_written, method, u
 
 def test_operators_cannot_manage_members(demo, nothing_written):
     with nothing_written():
-        response = api_as(demo["olga"]).post(
-            "/api/v1/projects/shop/members/", {"username": "regular", "role": "admin"}
-        )
+        response = api_as(demo["olga"]).post("/api/v1/projects/shop/members/", {"username": "regular", "role": "admin"})
     assert response.status_code == 403
 
 
 def test_unknown_member_answers_404(demo):
-    assert api_as(demo["alice"]).patch("/api/v1/projects/shop/members/regular/", {"role": "admin"}).status_code == (
-        404
-    )
+    assert api_as(demo["alice"]).patch("/api/v1/projects/shop/members/regular/", {"role": "admin"}).status_code == (404)
 
 
 # Schema

@@ -128,7 +128,8 @@ class RouteDetailView(APIView):
     def delete(self, request, name, route):
         found = route_of(request, name, route, "delete_route")
         services.delete_route(found, by=request.user)
-        return answer(found, status.HTTP_202_ACCEPTED)
+        # The worker may delete the row as soon as this commits: answer from the route in hand.
+        return Response(RouteSerializer(found).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RouteManifestView(APIView):
