@@ -3,6 +3,7 @@
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -10,6 +11,17 @@ from console.cluster import ClusterError, ClusterUnavailable
 
 # Error codes that mean "this clashes with something that exists" (or with a newer copy): 409, not 400.
 CONFLICT_CODES = {"unique", "not_empty", "stale"}
+
+
+class Pagination(LimitOffsetPagination):
+    """DRF's ?limit=&offset=, bounded: a larger limit gives 500 items, and an offset is clamped
+    so the database never receives a number it cannot hold (schemathesis sent 10**21)."""
+
+    max_limit = 500
+    max_offset = 2**31 - 1
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
 
 
 def _codes(error: DjangoValidationError) -> set[str]:

@@ -18,6 +18,12 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 
+def is_number(text: str) -> bool:
+    """Whether text is a plain decimal number (0-9 only: str.isdigit also takes '¹' or '٣',
+    which int() refuses or the API server does not expect)."""
+    return text.isascii() and text.isdigit()
+
+
 def validate_dns1123_subdomain(value: str, what: str = "name") -> None:
     """Lowercase labels separated by dots, at most 253 characters (a host name without wildcard)."""
     if not value:

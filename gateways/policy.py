@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 
 from console.cluster import PREFIX
-from console.validators import validate_qualified_name
+from console.validators import is_number, validate_qualified_name
 from gateways import flavors
 
 CONTROLLER_PREFIXES = {
@@ -37,12 +37,12 @@ NAMESPACED_REFERENCE = re.compile(r"^[a-z0-9][-a-z0-9]*/[a-z0-9][-a-z0-9.]*$")
 
 def seconds(value: str) -> None:
     number = value[:-1] if value.endswith("s") else value
-    if not number.isdigit() or not 1 <= int(number) <= 3600:
+    if not is_number(number) or not 1 <= int(number) <= 3600:
         raise ValidationError(f"'{value}' must be a number of seconds from 1 to 3600.")
 
 
 def body_size(value: str) -> None:
-    if not re.fullmatch(r"\d{1,4}[kmKM]?", value):
+    if not re.fullmatch(r"[0-9]{1,4}[kmKM]?", value):
         raise ValidationError(f"'{value}' is not a body size: up to four digits, optionally followed by k or m.")
 
 
@@ -61,7 +61,7 @@ def one_of(*choices: str) -> Callable[[str], None]:
 
 def bounded(low: int, high: int) -> Callable[[str], None]:
     def check(value: str) -> None:
-        if not value.isdigit() or not low <= int(value) <= high:
+        if not is_number(value) or not low <= int(value) <= high:
             raise ValidationError(f"'{value}' must be a whole number from {low} to {high}.")
 
     return check

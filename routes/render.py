@@ -5,6 +5,7 @@ each controller flavor; the wizard pre-fills the same annotations. Route annotat
 """
 
 from console.cluster import label_key, ownership_labels
+from console.validators import is_number
 from gateways import flavors
 from routes.spec import RouteSpec
 from routes.validators import TLS_PROTOCOLS
@@ -52,7 +53,7 @@ def metadata(spec: RouteSpec, owner: str, name: str, annotations: dict) -> dict:
 
 
 def backend_port(port) -> dict:
-    return {"number": int(port)} if isinstance(port, int) or str(port).isdigit() else {"name": port}
+    return {"number": int(port)} if isinstance(port, int) or is_number(str(port)) else {"name": port}
 
 
 def ingress(spec: RouteSpec, gateway, owner: str) -> dict:
@@ -112,7 +113,7 @@ def ingress_routes(spec: RouteSpec, gateway, owner: str) -> list[dict]:
                 "services": [
                     {
                         "name": path.service,
-                        "port": int(path.port) if str(path.port).isdigit() else path.port,
+                        "port": int(path.port) if is_number(str(path.port)) else path.port,
                         **({"scheme": "h2c"} if rule.protocol == "grpc" else {}),
                     }
                 ],

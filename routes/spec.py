@@ -3,6 +3,8 @@ the renderers and the URL builder consume. Built from rows with `from_route`."""
 
 from dataclasses import dataclass, field, replace
 
+from console.validators import is_number
+
 
 @dataclass(frozen=True)
 class PathSpec:
@@ -94,7 +96,7 @@ def from_data(data: dict, namespace: str) -> RouteSpec:
 
 def port_value(port):
     """Port numbers as int, port names as text."""
-    if isinstance(port, str) and port.strip().isdigit():
+    if isinstance(port, str) and is_number(port.strip()):
         return int(port.strip())
     return port
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from console.validators import (
     DNS1123_LABEL,
     is_ip_address,
+    is_number,
     validate_dns1123_subdomain,
     validate_label_value,
     validate_qualified_name,
@@ -72,7 +73,7 @@ def validate_port(port) -> None:
     with a letter, no '--')."""
     if isinstance(port, bool) or port in (None, ""):
         raise ValidationError("Enter a port number or a port name.")
-    if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+    if isinstance(port, int) or (isinstance(port, str) and is_number(port)):
         if not 1 <= int(port) <= 65535:
             raise ValidationError(f"A port number is from 1 to 65535, not {port}.")
         return

@@ -80,6 +80,8 @@ BAD_VALUES = [
     (INGRESS_NGINX, "nginx.ingress.kubernetes.io/session-cookie-name", "a cookie", "not a cookie name"),
     (INGRESS_NGINX, "nginx.ingress.kubernetes.io/enable-cors", "yes", "true or false"),
     (NGINX_INC, "nginx.org/proxy-read-timeout", "1h", "seconds from 1 to 3600"),
+    (NGINX_INC, "nginx.org/proxy-read-timeout", "٦٠", "seconds from 1 to 3600"),
+    (NGINX_INC, "nginx.org/client-max-body-size", "١٠m", "not a body size"),
     (NGINX_INC, "nginx.org/websocket-services", "Chat", "not a Service name"),
     (TRAEFIK, "traefik.ingress.kubernetes.io/router.entrypoints", "admin", "must be one of"),
 ]

@@ -57,6 +57,7 @@ BAD = [
     ({"port": 70000}, "rules.0.paths.0.port", "1 to 65535"),
     ({"port": ""}, "rules.0.paths.0.port", "Enter a port"),
     ({"port": "HTTP--web"}, "rules.0.paths.0.port", "not a port name"),
+    ({"port": "¹"}, "rules.0.paths.0.port", "not a port name"),
     ({"service": "other-ns/front-end"}, "rules.0.paths.0.service", "lowercase"),
     ({"protocol": "https"}, "rules.0.tls_secret", "needs a TLS secret"),
     ({"protocol": "wss"}, "rules.0.tls_secret", "needs a TLS secret"),
@@ -180,6 +181,15 @@ def test_routes_need_an_enabled_gateway(shop):
     response = client_for("olga").post(f"/api/v1/projects/{shop.name}/routes/", route_body(), format="json")
     assert response.status_code == 400
     assert response.json()["gateway"] == ["Enable the project's gateway before creating routes."]
+
+
+def test_list_limits_and_offsets_are_bounded(shop):
+    route_services.create_route(shop, route_body())
+    client = client_for("vera")
+    huge = 10**21
+    page = client.get(f"/api/v1/projects/{shop.name}/routes/?limit={huge}")
+    assert page.status_code == 200 and [r["name"] for r in page.json()["results"]] == ["front-end"]
+    assert client.get(f"/api/v1/projects/{shop.name}/routes/?offset={huge}").json()["results"] == []
 
 
 def test_list_search_and_ordering(shop):

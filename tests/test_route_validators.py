@@ -98,6 +98,8 @@ def test_good_ports(port):
         ("-http", "not a port name"),
         ("123-456", "not a port name"),
         (8.5, "number or a name"),
+        ("¹", "not a port name"),  # isdigit() says yes, int() says no: found by schemathesis
+        ("٨٠", "not a port name"),
     ],
 )
 def test_bad_ports(port, message):

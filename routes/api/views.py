@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.validators import is_number
 from gateways.models import Gateway
 from routes import hosts, live, render, services
 from routes import spec as route_spec
@@ -69,7 +70,7 @@ def expected_generation(request, data: dict) -> int | None:
     if not header or header == "*":
         return None
     digits = header.removeprefix("W/").strip('"')
-    if not digits.isdigit():
+    if not is_number(digits):
         raise ValidationError({"generation": 'If-Match must be an ETag this API returned, such as "3".'})
     return int(digits)
 
