@@ -1,15 +1,12 @@
 """Pure checks on a gateway's settings, shared by the wizard, the API and the model."""
 
-import re
-
 from django.core.exceptions import ValidationError
 
-from console.validators import validate_annotations_size, validate_qualified_name
-from gateways import flavors
+from console.validators import is_number, validate_annotations_size
+from gateways import flavors, policy
 
 MIN_REPLICAS, MAX_REPLICAS = 1, 10
 SECONDS = (1, 3600)
-BODY_SIZE = re.compile(r"^\d{1,4}[kmKM]?$")
 ANNOTATION_VALUE_MAX = 4096
 
 
@@ -19,10 +16,11 @@ def validate_replicas(value: int) -> None:
 
 
 def validate_service_annotations(annotations) -> None:
+    """Shape and size; keys and values pass the annotation policy in Gateway.clean, which knows
+    the flavor."""
     if not isinstance(annotations, dict):
         raise ValidationError("Annotations must be key/value pairs.", code="bad_value")
     for key, value in annotations.items():
-        validate_qualified_name(key)
         if not isinstance(value, str):
             raise ValidationError(f"The value of '{key}' must be text.", code="bad_value")
         if len(value) > ANNOTATION_VALUE_MAX:
@@ -41,12 +39,9 @@ def validate_setting(flavor: flavors.Flavor, key: str, value) -> None:
         raise ValidationError(f"{flavor.label} does not support the setting '{key}'.", code="not_supported")
     text = str(value)
     if key == flavors.SETTING_BODY_SIZE:
-        if not BODY_SIZE.match(text):
-            raise ValidationError(
-                f"'{text}' is not a body size: up to four digits, optionally followed by k or m.", code="bad_value"
-            )
+        policy.body_size(text)
         return
-    if not text.isdigit() or not SECONDS[0] <= int(text) <= SECONDS[1]:
+    if not is_number(text) or not SECONDS[0] <= int(text) <= SECONDS[1]:
         raise ValidationError(
             f"'{key}' must be a whole number of seconds from 1 to 3600, not '{text}'.", code="bad_value"
         )

@@ -2,7 +2,6 @@
 walk-through over the API, TLS protocols with real secrets, host claims, deletion."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from console import cluster
 from gateways import services as gateway_services
@@ -10,15 +9,9 @@ from gateways.models import Gateway
 from routes.models import Route
 from tenants import services as tenant_services
 from tenants.models import Project
-from tests.conftest import backend_service, tls_secret_manifest, wait_for
+from tests.conftest import api_as, backend_service, tls_secret_manifest, wait_for
 
 pytestmark = pytest.mark.cluster
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def ready(project_name: str, workspace, by) -> Project:
@@ -55,7 +48,7 @@ def sock_shop(live_cluster, workspace, platform_admin):
 
 
 def test_sockshop_walk_through_over_the_api(sock_shop, platform_admin):
-    client = api(platform_admin)
+    client = api_as(platform_admin)
     assert (
         client.put("/api/v1/projects/sock-shop/gateway/", {"access_mode": "NodePort"}, format="json").status_code == 202
     )
@@ -108,7 +101,7 @@ def test_sockshop_walk_through_over_the_api(sock_shop, platform_admin):
 
 def test_generated_hosts_follow_the_gateway_address(sock_shop, platform_admin):
     with_gateway(sock_shop)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
     body = {
         "name": "front-end",
         "rules": [{"host_mode": "auto", "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
@@ -133,7 +126,7 @@ def test_wss_and_grpc_routes_carry_the_flavor_annotations_and_tls(sock_shop, pla
     cluster.apply(tls_secret_manifest("sock-shop", "api-tls", ["api.example.com"]))
     cluster.apply(backend_service("sock-shop", "chat", 8080))
     cluster.apply(backend_service("sock-shop", "greeter", 50051, "grpc"))
-    client = api(platform_admin)
+    client = api_as(platform_admin)
 
     secrets = client.get("/api/v1/projects/sock-shop/secrets/").json()
     assert {s["name"]: s["dns_names"] for s in secrets} == {
@@ -176,7 +169,7 @@ def test_wss_and_grpc_routes_carry_the_flavor_annotations_and_tls(sock_shop, pla
 
 def test_the_oldest_claim_holds_a_host_and_the_next_is_admitted_when_it_goes(sock_shop, platform_admin):
     with_gateway(sock_shop)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
 
     def create(name):
         body = {
@@ -204,7 +197,7 @@ def test_the_oldest_claim_holds_a_host_and_the_next_is_admitted_when_it_goes(soc
 
 def test_an_old_route_edited_onto_a_taken_host_waits_behind_its_holder(sock_shop, platform_admin):
     with_gateway(sock_shop)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
 
     def body(name, host):
         return {"name": name, "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}]}
@@ -236,7 +229,7 @@ def test_a_host_used_by_one_project_cannot_be_claimed_from_another(sock_shop, wo
     other = ready("other-shop", workspace, platform_admin)
     cluster.apply(backend_service("other-shop", "web"))
     with_gateway(other)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
     body = {
         "name": "shop",
         "rules": [{"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
@@ -259,7 +252,7 @@ def test_a_host_used_by_one_project_cannot_be_claimed_from_another(sock_shop, wo
 
 def test_deleting_a_route_removes_its_ingress_then_the_row(sock_shop, platform_admin):
     with_gateway(sock_shop)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
     body = {
         "name": "gone",
         "rules": [{"host": "gone.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
@@ -274,7 +267,7 @@ def test_deleting_a_route_removes_its_ingress_then_the_row(sock_shop, platform_a
 
 def test_missing_backends_are_accepted_with_a_warning_and_a_disabled_gateway_parks_routes(sock_shop, platform_admin):
     with_gateway(sock_shop)
-    client = api(platform_admin)
+    client = api_as(platform_admin)
     body = {
         "name": "early",
         "rules": [{"host": "early.example.com", "paths": [{"path": "/", "service": "not-yet", "port": 80}]}],
@@ -344,7 +337,7 @@ def test_traefik_gateways_get_ingress_routes_when_the_cluster_serves_them(sock_s
             }
         ],
     }
-    assert api(platform_admin).post("/api/v1/projects/sock-shop/routes/", body, format="json").status_code == 201
+    assert api_as(platform_admin).post("/api/v1/projects/sock-shop/routes/", body, format="json").status_code == 201
 
     def ingress_route():
         return cluster.get("traefik.io/v1alpha1", "IngressRoute", "api", "sock-shop")
