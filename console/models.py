@@ -16,6 +16,9 @@ class ReconciledModel(models.Model):
     generation = models.PositiveBigIntegerField(default=1, editable=False)
     observed_generation = models.PositiveBigIntegerField(default=0, editable=False)
     conditions = models.JSONField(default=list, blank=True, editable=False)
+    # The Ready condition's reason, kept in a column so the periodic pass can select what waits
+    # on something (a host, a backend) without reading every row's conditions.
+    ready_reason = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         abstract = True
@@ -25,7 +28,12 @@ class ReconciledModel(models.Model):
         return self.observed_generation >= self.generation
 
     def condition(self, type_: str) -> dict | None:
-        return cond.find(self.conditions, type_)
+        # Lists ask for a row's conditions many times over; index them once per loaded list.
+        indexed = self.__dict__.get("_conditions_by_type")
+        if indexed is None or indexed[0] is not self.conditions:
+            indexed = (self.conditions, {item.get("type"): item for item in self.conditions})
+            self.__dict__["_conditions_by_type"] = indexed
+        return indexed[1].get(type_)
 
     @property
     def state(self) -> str:
@@ -50,7 +58,9 @@ class ReconciledModel(models.Model):
         current = cls.objects.filter(pk=pk).values_list("conditions", flat=True).first()
         if current is None:
             return
-        values = {"conditions": cond.merge(current, updates, timezone.now()), **fields}
+        merged = cond.merge(current, updates, timezone.now())
+        ready = cond.find(merged, "Ready")
+        values = {"conditions": merged, "ready_reason": ready["reason"] if ready else "", **fields}
         if observed_generation is not None:
             # Never move backwards: a slower, older run must not undo a newer one's answer.
             values["observed_generation"] = Greatest(F("observed_generation"), Value(observed_generation))
@@ -68,3 +78,16 @@ PENDING_REASONS = {
     "GatewayNotReady",
     "WaitingForGatewayAddress",
 }
+
+
+def fill_ready_reason(app_label: str, model_name: str):
+    """A migration step that copies each row's Ready reason into its ready_reason column."""
+
+    def fill(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        for pk, conditions in model.objects.values_list("pk", "conditions").iterator():
+            ready = cond.find(conditions or [], "Ready")
+            if ready:
+                model.objects.filter(pk=pk).update(ready_reason=ready["reason"])
+
+    return fill

@@ -7,10 +7,14 @@ a change survives Redis, a worker or the API server being down for a while.
 """
 
 import logging
+import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import redis
 from celery import shared_task
+from celery.exceptions import Ignore
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import models, transaction
 from django.db.models import F
@@ -35,6 +39,50 @@ def retry_later(task, error: Exception, countdown: float | None = None):
             RETRY_FACTOR_SECONDS, task.request.retries, RETRY_MAX_SECONDS, full_jitter=True
         )
     raise task.retry(exc=error, countdown=countdown, max_retries=MAX_RETRIES)
+
+
+# While one worker reconciles an object, another run for the same object waits this long and
+# tries again; runs for different objects go on in parallel. A lock outlives a killed worker by
+# at most LOCK_SECONDS.
+BUSY_RETRY_SECONDS = 0.5
+LOCK_SECONDS = 120
+_redis: dict[tuple[int, str], redis.Redis] = {}
+
+
+def _lock_client(url: str) -> redis.Redis:
+    key = (os.getpid(), url)
+    if key not in _redis:
+        _redis[key] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return _redis[key]
+
+
+@contextmanager
+def exclusively(task, model, pk):
+    """Runs the body while holding this object's lock in Redis, so that two workers never reconcile
+    one object at once. When another run holds it, this run is queued again shortly instead. Without
+    Redis (the task could not have been delivered then, but tests call tasks directly) it runs."""
+    lock = _lock_client(task.app.conf.broker_url).lock(
+        f"kubeconsole:reconcile:{model.__name__}:{pk}", timeout=LOCK_SECONDS
+    )
+    try:
+        held = lock.acquire(blocking=False)
+    except redis.RedisError as error:
+        log.warning("reconciling %s %s without its lock: %s", model.__name__, pk, error)
+        held = None
+    if held is False:  # not a failure: look again shortly, without using up the run's retries
+        try:
+            task.apply_async((pk,), countdown=BUSY_RETRY_SECONDS)
+        except OperationalError as error:
+            log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
+        raise Ignore()
+    try:
+        yield
+    finally:
+        if held:
+            try:
+                lock.release()
+            except redis.RedisError as error:  # gone or expired: it lapses by itself
+                log.warning("could not release the lock of %s %s: %s", model.__name__, pk, error)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from console import cluster
 from console.conditions import condition
 from console.reconcile import (
     check_namespace,
+    exclusively,
     on_namespace_removal,
     reconciled,
     record_refusal,
@@ -24,6 +25,11 @@ LOCAL_ADDRESS = "127.0.0.1"  # a cluster without nodes, such as the local contro
 
 @shared_task(bind=True, name="gateways.reconcile_gateway", ignore_result=True)
 def reconcile_gateway(self, gateway_id: int) -> str:
+    with exclusively(self, Gateway, gateway_id):
+        return _reconcile_gateway(self, gateway_id)
+
+
+def _reconcile_gateway(self, gateway_id: int) -> str:
     gateway = Gateway.objects.select_related("project__workspace").filter(pk=gateway_id).first()
     if gateway is None:
         return "gone"
@@ -60,7 +66,7 @@ def apply_objects(gateway: Gateway) -> str:
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_replacing(m) for m in wanted}
     delete_unwanted(gateway, wanted)
-    observed = observe(gateway, applied["Service"], applied["Deployment"])
+    observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses())
     Gateway.record_status(
         gateway.pk,
         [
@@ -103,7 +109,9 @@ def delete_unwanted(gateway: Gateway, wanted: list[dict]) -> None:
     cluster.delete_unwanted(gateway.owner, render.CLUSTER_KINDS, wanted)
 
 
-def observe(gateway: Gateway, service: dict, deployment: dict) -> dict:
+def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str]) -> dict:
+    """What routes and people need to know of a gateway: its node ports, the addresses it is reached
+    at (the load balancer's, the configured one, or `nodes`), its ready replicas."""
     node_ports = {
         port["name"]: port["nodePort"] for port in service.get("spec", {}).get("ports", []) if port.get("nodePort")
     }
@@ -113,7 +121,7 @@ def observe(gateway: Gateway, service: dict, deployment: dict) -> dict:
             item.get("ip") or item.get("hostname") for item in ingress if item.get("ip") or item.get("hostname")
         ]
     else:
-        addresses = [gateway.external_address] if gateway.external_address else node_addresses()
+        addresses = [gateway.external_address] if gateway.external_address else nodes
     return {
         "node_ports": node_ports,
         "addresses": addresses,
@@ -150,19 +158,46 @@ def ready_condition(gateway: Gateway, observed: dict) -> dict:
 
 
 def unsettled_gateways() -> list[int]:
-    """Enabled gateways whose cluster objects still change by themselves (replicas starting, a load
-    balancer being provisioned), or whose Service went missing: re-read them on every pass."""
-    present = {
-        item["metadata"]["namespace"]
-        for item in cluster.list_objects("v1", "Service", selector=f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}")
-        if item["metadata"]["name"] == render.NAME
-    }
+    """Gateways to reconcile again: enabled, in sync, and missing their Service or Deployment. The
+    others are observed from one list per kind (replicas starting, a load balancer's address, node
+    addresses); what changed is written to the row and routes follow, without writing to the cluster."""
+    selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
+    services, deployments = (
+        {
+            (item["metadata"]["namespace"], item["metadata"]["name"]): item
+            for item in cluster.list_objects(api_version, kind, selector=selector)
+        }
+        for api_version, kind in (("v1", "Service"), ("apps/v1", "Deployment"))
+    )
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
-    return [
-        gateway.pk
-        for gateway in in_sync
-        if gateway.in_sync and (gateway.state != "Ready" or gateway.namespace not in present)
-    ]
+    drifted, nodes = [], None
+    for gateway in in_sync:
+        if not gateway.in_sync:
+            continue
+        service, deployment = (
+            services.get((gateway.namespace, render.NAME)),
+            deployments.get((gateway.namespace, render.NAME)),
+        )
+        if service is None or deployment is None:
+            drifted.append(gateway.pk)
+            continue
+        if nodes is None:
+            nodes = node_addresses()
+        record_observation(gateway, observe(gateway, service, deployment, nodes))
+    return drifted
+
+
+def record_observation(gateway: Gateway, observed: dict) -> None:
+    """Writes what the cluster shows of a gateway when it differs from the row; routes follow."""
+    ready = ready_condition(gateway, observed)
+    known = gateway.condition("Ready") or {}
+    stored = {key: getattr(gateway, key) for key in observed}
+    if stored == observed and all(known.get(key) == ready[key] for key in ("status", "reason", "message")):
+        return
+    Gateway.record_status(gateway.pk, [ready], **observed)
+    fresh = Gateway.objects.select_related("project").get(pk=gateway.pk)
+    if served_facts(fresh) != served_facts(gateway):
+        reconciled("gateway", fresh)
 
 
 def remove_with_project(project) -> None:

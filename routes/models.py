@@ -29,6 +29,10 @@ class Route(ReconciledModel):
     # What the cluster answered: the Click-to-visit addresses and the Ingress's load-balancer status.
     urls = models.JSONField(default=list, blank=True, editable=False)
     load_balancer = models.JSONField(default=list, blank=True, editable=False)
+    # What the last apply put in the cluster: the rendered manifests' digest and, per object, its
+    # uid and metadata.generation. Lets a reconcile skip an unchanged apply and delete what it no
+    # longer renders without listing, and the periodic pass spot drift from one list per kind.
+    applied = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = RouteQuerySet.as_manager()
 

@@ -1,16 +1,20 @@
 """Celery tasks that bring a route's Ingress in line with its row: generated hosts follow the
 gateway, host claims decide admission, the answer comes back as conditions and visit URLs."""
 
+import hashlib
+import json
 import time
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import F
 
 from console import cluster
 from console.conditions import condition
 from console.reconcile import (
     check_namespace,
     enqueue,
+    exclusively,
     follow,
     record_refusal,
     register,
@@ -18,6 +22,7 @@ from console.reconcile import (
     retry_later,
     send,
 )
+from console.validators import is_number
 from gateways import flavors
 from routes import hosts, live, render
 from routes import spec as route_spec
@@ -31,6 +36,11 @@ ALL_KINDS = render.INGRESS_KINDS + render.INGRESS_ROUTE_KINDS
 
 @shared_task(bind=True, name="routes.reconcile_route", ignore_result=True)
 def reconcile_route(self, route_id: int) -> str:
+    with exclusively(self, Route, route_id):
+        return _reconcile_route(self, route_id)
+
+
+def _reconcile_route(self, route_id: int) -> str:
     route = Route.objects.select_related("project", "gateway__project").filter(pk=route_id).first()
     if route is None:
         return "gone"
@@ -68,7 +78,7 @@ def apply_route(route: Route, gateway) -> str:
         )
     admitted, why = admission(route)
     if not admitted:
-        delete_objects(route, [])
+        take_out(route)
         Route.record_status(
             route.pk,
             [
@@ -86,15 +96,13 @@ def apply_route(route: Route, gateway) -> str:
     traefik_crd = gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh=True)
     wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
     check_namespace(wanted, route.namespace)
-    applied = [cluster.apply(manifest) for manifest in wanted]
-    delete_objects(route, wanted)
-    load_balancer = (applied[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+    load_balancer = put_in_cluster(route, wanted)
     Route.record_status(
         route.pk,
         [
             accepted,
             condition("Admitted", True, "Admitted", "The route holds its hosts and paths."),
-            condition("Synced", True, "Applied", f"{applied[0]['kind']} {route.name} is applied."),
+            condition("Synced", True, "Applied", f"{wanted[0]['kind']} {route.name} is applied."),
             ready_condition(route, spec, gateway),
         ],
         observed_generation=generation,
@@ -103,6 +111,53 @@ def apply_route(route: Route, gateway) -> str:
     )
     requeue_if_changed(route, generation)
     return "applied"
+
+
+def digest(manifests: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(manifests, sort_keys=True).encode()).hexdigest()
+
+
+def put_in_cluster(route: Route, wanted: list[dict]) -> list:
+    """Applies the wanted manifests unless the last apply put exactly these in place, deletes what
+    the last apply put there and is no longer wanted, and records what is there now. Returns the
+    Ingress's load-balancer status. No reads: the record says what is in the cluster, and the
+    periodic pass checks the record against one list per kind."""
+    previous = Route.objects.filter(pk=route.pk).values_list("applied", flat=True).first() or {}
+    wanted_digest = digest(wanted)
+    if previous.get("digest") == wanted_digest:
+        return route.load_balancer
+    live = [cluster.apply(manifest) for manifest in wanted]
+    record = {"digest": wanted_digest, "objects": [applied_object(obj) for obj in live]}
+    remove_recorded(route, previous, keep=record["objects"])
+    Route.objects.filter(pk=route.pk).update(applied=record)
+    return (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+
+
+def applied_object(obj: dict) -> dict:
+    metadata = obj["metadata"]
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": metadata["name"],
+        "uid": metadata.get("uid", ""),
+        "generation": metadata.get("generation", 0),
+    }
+
+
+def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None:
+    """Deletes the objects the last apply recorded, except those in `keep`."""
+    kept = {(obj["kind"], obj["name"]) for obj in keep}
+    for obj in previous.get("objects", []):
+        if (obj["kind"], obj["name"]) not in kept:
+            cluster.delete(obj["apiVersion"], obj["kind"], obj["name"], route.namespace)
+
+
+def take_out(route: Route) -> None:
+    """Removes whatever the last apply put in the cluster for this route."""
+    previous = Route.objects.filter(pk=route.pk).values_list("applied", flat=True).first() or {}
+    if previous:
+        remove_recorded(route, previous)
+        Route.objects.filter(pk=route.pk).update(applied={})
 
 
 def refresh_hosts(route: Route, gateway) -> route_spec.RouteSpec:
@@ -135,7 +190,7 @@ def ready_condition(route: Route, spec, gateway) -> dict:
 
 def park(route: Route, reason: str, message: str) -> str:
     """Takes the route out of the cluster while it cannot be served, keeping its row."""
-    delete_objects(route, [])
+    take_out(route)
     Route.record_status(
         route.pk,
         [condition("Synced", True, reason, message), condition("Ready", False, reason, message)],
@@ -147,15 +202,10 @@ def park(route: Route, reason: str, message: str) -> str:
     return reason
 
 
-def delete_objects(route: Route, wanted: list[dict]) -> None:
-    cluster.delete_unwanted(
-        route.owner, ALL_KINDS if ingress_routes_served() else render.INGRESS_KINDS, wanted, route.namespace
-    )
-
-
 def remove_route(route: Route) -> str:
-    """Deletes the route's cluster objects, then the row; routes waiting for its hosts get another look."""
-    delete_objects(route, [])
+    """Deletes the route's cluster objects (all carrying its ownership label, recorded or not), then
+    the row; routes waiting for its hosts get another look."""
+    cluster.delete_unwanted(route.owner, served_kinds(), [], route.namespace)
     waiting = competitors(route)
     route.delete()
     for other in waiting:
@@ -181,14 +231,69 @@ def ingress_routes_served(fresh: bool = False) -> bool:
     return _crd_checked["served"]
 
 
-def unsettled_routes() -> list[int]:
-    """In-sync routes that wait on something outside themselves: a host held by another route, a
-    gateway that is not ready, a backend that does not exist yet."""
-    waiting = ("HostAlreadyClaimed", "GatewayNotReady", "BackendNotFound", "WaitingForGatewayAddress")
-    candidates = Route.objects.filter(deletion_requested=False, observed_generation__gte=1).only(
-        "pk", "conditions", "generation", "observed_generation"
-    )
-    return [r.pk for r in candidates if r.in_sync and (r.condition("Ready") or {}).get("reason") in waiting]
+# Ready reasons that wait on something outside the route which tells no one when it changes: a
+# host held by another route, a backend Service, the gateway's address. (A gateway's readiness
+# does tell: routes follow their gateway.)
+WAITING_ON_OTHERS = ("HostAlreadyClaimed", "BackendNotFound", "WaitingForGatewayAddress")
+
+
+def served_kinds() -> list[tuple[str, str]]:
+    return ALL_KINDS if ingress_routes_served() else render.INGRESS_KINDS
+
+
+def drifted_routes() -> list[int]:
+    """In-sync routes to reconcile again: those waiting on others, and those whose objects in the
+    cluster are not what the last apply recorded (deleted, replaced, or their spec changed by
+    someone else). One list per kind, no per-route reads; a new load-balancer address is written to
+    the row directly, and objects of routes that no longer exist are deleted."""
+    settled = Route.objects.filter(deletion_requested=False, observed_generation__gte=F("generation"))
+    queued = set(settled.filter(ready_reason__in=WAITING_ON_OTHERS).values_list("pk", flat=True))
+    live = live_route_objects()
+    recorded = set()
+    rows = settled.values_list("pk", "project__name", "applied", "load_balancer")  # a project's namespace is its name
+    for pk, namespace, applied, load_balancer in rows.iterator(chunk_size=2000):
+        keys = [(obj["kind"], namespace, obj["name"]) for obj in applied.get("objects", [])]
+        recorded.update(keys)
+        if any(
+            (live.get(key) or {}).get("metadata", {}).get("uid") != obj["uid"]
+            or live[key]["metadata"].get("generation") != obj["generation"]
+            for key, obj in zip(keys, applied.get("objects", []), strict=True)
+        ):
+            queued.add(pk)
+            Route.objects.filter(pk=pk).update(applied={**applied, "digest": ""})  # apply again, whatever it renders
+        elif keys:
+            now = (live[keys[0]].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+            if now != load_balancer:
+                Route.objects.filter(pk=pk).update(load_balancer=now)
+    delete_orphans({key: obj for key, obj in live.items() if key not in recorded})
+    return sorted(queued)
+
+
+def live_route_objects() -> dict[tuple[str, str, str], dict]:
+    """The console's route objects in the cluster by (kind, namespace, name): one list per kind."""
+    live = {}
+    selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
+    for api_version, kind in served_kinds():
+        for item in cluster.list_objects(api_version, kind, selector=selector):
+            item.setdefault("apiVersion", api_version)
+            live[(kind, item["metadata"]["namespace"], item["metadata"]["name"])] = item
+    return live
+
+
+def delete_orphans(unrecorded: dict) -> None:
+    """Deletes the console's route objects whose route no longer exists (its row was removed while
+    the cluster could not be reached, say). Objects of existing routes are left alone: a reconcile
+    may be about to record them."""
+    owners = {}
+    for (kind, namespace, name), obj in unrecorded.items():
+        owner = obj["metadata"].get("labels", {}).get(cluster.OWNER, "")
+        if owner.startswith("route-") and is_number(owner[len("route-") :]):
+            owners.setdefault(int(owner[len("route-") :]), []).append((obj["apiVersion"], kind, name, namespace))
+    existing = set(Route.objects.filter(pk__in=owners).values_list("pk", flat=True))
+    for pk, objects in owners.items():
+        if pk not in existing:
+            for api_version, kind, name, namespace in objects:
+                cluster.delete(api_version, kind, name, namespace)
 
 
 def gateway_changed(gateway) -> None:
@@ -197,5 +302,5 @@ def gateway_changed(gateway) -> None:
         enqueue(reconcile_route, pk)
 
 
-register(Route, reconcile_route, unsettled_routes)
+register(Route, reconcile_route, drifted_routes)
 follow("gateway", gateway_changed)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import before_namespace_removal, register, retry_later
+from console.reconcile import before_namespace_removal, exclusively, register, retry_later
 from tenants import render
 from tenants.models import Project
 
@@ -13,6 +13,11 @@ TERMINATING_POLL_SECONDS = 2
 
 @shared_task(bind=True, name="tenants.reconcile_project", ignore_result=True)
 def reconcile_project(self, project_id: int) -> str:
+    with exclusively(self, Project, project_id):
+        return _reconcile_project(self, project_id)
+
+
+def _reconcile_project(self, project_id: int) -> str:
     project = Project.objects.select_related("workspace").filter(pk=project_id).first()
     if project is None:
         return "gone"

@@ -1,0 +1,173 @@
+"""What reconciling costs the API server, against the real one with a real worker: an unchanged
+route is not applied again; the periodic pass reads one list per kind, writes nothing when all is
+in sync, and still puts back what was deleted or changed behind the console's back; a gateway's
+new address reaches its routes without the pass writing; one object is reconciled by one worker
+at a time."""
+
+import time
+
+import pytest
+import redis
+
+from console import cluster
+from console.celery import app as celery_app
+from console.reconcile import resync
+from gateways import render as gateway_render
+from gateways import services as gateway_services
+from gateways.models import Gateway
+from routes import services as route_services
+from routes.models import Route
+from routes.reconcile import reconcile_route
+from tests.conftest import backend_service, wait_for
+
+pytestmark = pytest.mark.cluster
+INGRESS = "networking.k8s.io/v1", "Ingress"
+
+
+def body(name: str, host: str | None = None) -> dict:
+    rule = {"host_mode": "custom", "host": host, "paths": [{"path": "/", "service": "web", "port": 80}]}
+    if host is None:
+        rule = {"host_mode": "auto", "paths": [{"path": "/", "service": "web", "port": 80}]}
+    return {"name": name, "rules": [rule]}
+
+
+def settled(route: Route) -> Route:
+    return wait_for(
+        lambda: (r := Route.objects.filter(pk=route.pk).first()) and r.in_sync and r.applied and r,
+        what=f"route {route.name} to be applied",
+    )
+
+
+@pytest.fixture
+def shop(ready_project):
+    cluster.apply(backend_service(ready_project.namespace, "web"))
+    gateway = gateway_services.configure_gateway(ready_project, access_mode="NodePort")
+    wait_for(lambda: Gateway.objects.get(pk=gateway.pk).in_sync, what="the gateway")
+    return ready_project
+
+
+def writes(requests: dict) -> dict:
+    return {call: n for call, n in requests.items() if not call.startswith(("GET", "LIST"))}
+
+
+def test_an_unchanged_route_is_not_applied_again(shop):
+    route = settled(route_services.create_route(shop, body("web", "web.example.com")))
+    live = cluster.get(*INGRESS, "web", shop.namespace)
+
+    cluster.REQUESTS.clear()
+    assert reconcile_route.apply(args=[route.pk]).get() == "applied"
+    assert writes(cluster.REQUESTS) == {}
+    assert (
+        cluster.get(*INGRESS, "web", shop.namespace)["metadata"]["resourceVersion"]
+        == live["metadata"]["resourceVersion"]
+    )
+    assert Route.objects.get(pk=route.pk).condition("Synced")["status"] == "True"
+
+
+def test_an_idle_pass_lists_each_kind_once_and_writes_nothing(shop):
+    for name in ("a", "b", "c"):
+        settled(route_services.create_route(shop, body(name, f"{name}.example.com")))
+    resync()  # what earlier tests left behind (their rows are gone, their namespaces going) is cleaned
+
+    cluster.REQUESTS.clear()
+    queued = resync()
+    assert not any(queued.values()), queued
+    assert writes(cluster.REQUESTS) == {}
+    assert all(call.startswith("LIST") and n == 1 for call, n in cluster.REQUESTS.items()), cluster.REQUESTS
+    assert "LIST ingresses" in cluster.REQUESTS and "LIST deployments" in cluster.REQUESTS
+
+
+def test_the_pass_puts_back_an_ingress_deleted_or_changed_behind_the_consoles_back(shop):
+    route = settled(route_services.create_route(shop, body("web", "web.example.com")))
+    wanted_spec = cluster.get(*INGRESS, "web", shop.namespace)["spec"]
+
+    cluster.delete(*INGRESS, "web", shop.namespace)
+    assert resync()["Route"] == 1
+    wait_for(lambda: cluster.get(*INGRESS, "web", shop.namespace), what="the Ingress to be put back")
+    settled(route)
+
+    changed = cluster.request(
+        "PATCH",
+        cluster.kind_of(*INGRESS).path(shop.namespace, "web"),
+        body={
+            "spec": {
+                "rules": [
+                    {
+                        "host": "web.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "elsewhere", "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            }
+        },
+        query=[("fieldManager", "kubectl-edit")],
+        content_type="application/merge-patch+json",
+    )
+    assert changed["spec"] != wanted_spec
+    assert resync()["Route"] == 1
+    wait_for(lambda: cluster.get(*INGRESS, "web", shop.namespace)["spec"] == wanted_spec, what="the spec restored")
+
+
+def test_the_pass_deletes_the_ingress_of_a_route_that_no_longer_exists(shop):
+    kept = settled(route_services.create_route(shop, body("kept", "kept.example.com")))
+    gone = settled(route_services.create_route(shop, body("gone", "gone.example.com")))
+    Route.objects.filter(pk=gone.pk).delete()  # the row went while the cluster could not be told
+
+    resync()
+    assert cluster.get(*INGRESS, "gone", shop.namespace) is None
+    assert cluster.get(*INGRESS, "kept", shop.namespace) is not None and Route.objects.get(pk=kept.pk).in_sync
+
+
+def test_a_load_balancer_address_reaches_the_routes_without_the_pass_writing(shop):
+    gateway = Gateway.objects.get(project=shop)
+    gateway_services.configure_gateway(shop, access_mode="LoadBalancer")
+    wait_for(lambda: Gateway.objects.get(pk=gateway.pk).in_sync, what="the LoadBalancer gateway")
+    route = route_services.create_route(shop, body("web"))
+    route = wait_for(lambda: (r := Route.objects.get(pk=route.pk)).in_sync and r, what="the route to wait")
+    assert route.condition("Ready")["reason"] == "WaitingForGatewayAddress"
+    assert cluster.get(*INGRESS, "web", shop.namespace) is None
+    resync()  # cleans what earlier tests left behind
+
+    cluster.apply_status(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": gateway_render.NAME, "namespace": shop.namespace},
+            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}},
+        },
+        field_manager="cloud-controller",
+    )
+    cluster.REQUESTS.clear()
+    resync()
+    assert writes(cluster.REQUESTS) == {}
+    assert Gateway.objects.get(pk=gateway.pk).addresses == ["203.0.113.7"]
+    host = f"web.{shop.name}.203.0.113.7.nip.io"
+
+    def served_at_the_new_address():
+        live = cluster.get(*INGRESS, "web", shop.namespace)
+        return live and live["spec"]["rules"][0]["host"] == host
+
+    wait_for(served_at_the_new_address, what="the route to follow its gateway")
+    assert settled(route).urls[0]["host"] == host
+
+
+def test_one_object_is_reconciled_by_one_worker_at_a_time(shop):
+    route = settled(route_services.create_route(shop, body("web", "one.example.com")))
+    lock = redis.Redis.from_url(celery_app.conf.broker_url).lock(f"kubeconsole:reconcile:Route:{route.pk}", timeout=30)
+    assert lock.acquire(blocking=False)
+    try:
+        route_services.update_route(route, body("web", "two.example.com"))
+        time.sleep(3)  # the worker keeps trying while another holds the route
+        assert not Route.objects.get(pk=route.pk).in_sync
+        assert cluster.get(*INGRESS, "web", shop.namespace)["spec"]["rules"][0]["host"] == "one.example.com"
+    finally:
+        lock.release()
+    wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, timeout=15, what="the edit after the lock is free")
+    assert cluster.get(*INGRESS, "web", shop.namespace)["spec"]["rules"][0]["host"] == "two.example.com"
