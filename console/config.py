@@ -62,6 +62,7 @@ class Config:
     local_cluster_dir: Path
     resync_seconds: int
     cluster_timeout_seconds: int
+    server_timing: bool
 
     @property
     def production(self) -> bool:
@@ -97,6 +98,7 @@ class Config:
             cluster_timeout_seconds=parse_int(
                 "CONSOLE_CLUSTER_TIMEOUT_SECONDS", env.get("CONSOLE_CLUSTER_TIMEOUT_SECONDS"), 10
             ),
+            server_timing=parse_bool("CONSOLE_SERVER_TIMING", env.get("CONSOLE_SERVER_TIMING"), default=False),
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

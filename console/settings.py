@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "console.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "console.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -155,6 +156,7 @@ CELERY_BEAT_SCHEDULE = {
 
 CLUSTER_SOURCE = CONFIG.cluster_source()
 CLUSTER_TIMEOUT_SECONDS = CONFIG.cluster_timeout_seconds
+SERVER_TIMING = CONFIG.server_timing
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,8 @@ and the Edit info / rules / annotations / YAML and Delete dialogs."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -57,24 +59,27 @@ def enabled_gateway(project):
 # The list
 
 
+ROUTES_PER_PAGE = 50
+
+
 @login_required
 def route_list(request, name):
     project = project_for(request, name, "view_routes")
-    routes = Route.objects.filter(project=project).with_rules().select_related("gateway")
+    routes = Route.objects.filter(project=project).with_rules().select_related("gateway__project")
     search = request.GET.get("q", "").strip()
     if search:
-        routes = (
-            routes.filter(name__icontains=search)
-            | routes.filter(alias__icontains=search)
-            | routes.filter(rules__host__icontains=search)
+        matching = Route.objects.filter(project=project).filter(
+            Q(name__icontains=search) | Q(alias__icontains=search) | Q(rules__host__icontains=search)
         )
-        routes = routes.distinct()
+        routes = routes.filter(pk__in=matching.values("pk"))
+    page = Paginator(routes, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     context = project_context(request, project, "routes")
     context.update(
-        routes=routes,
+        routes=page,
+        page=page,
         search=search,
         gateway=enabled_gateway(project),
-        polling=any(not route.in_sync or route.deletion_requested for route in routes),
+        polling=any(not route.in_sync or route.deletion_requested for route in page),
     )
     template = "routes/partials/route_rows.html" if request.htmx else "routes/route_list.html"
     return render(request, template, context)

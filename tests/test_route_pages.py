@@ -3,12 +3,14 @@ page, and every dialog, including Edit YAML round trips."""
 
 import pytest
 import yaml
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from console import cluster
 from gateways import services as gateway_services
 from routes import services as route_services
-from routes.models import Route
+from routes.models import Route, RoutePath, RouteRule
 from tests.conftest import PASSWORD, backend_service, password_login, tls_secret_manifest
 
 pytestmark = pytest.mark.cluster
@@ -202,6 +204,35 @@ def test_detail_hides_actions_from_viewers(shop):
     assert 'id="route-actions"' not in page and "a.example.com" in page
     assert logged_in("vera").get(url(shop, "front-end/edit-info/"), **HTMX).status_code == 403
     assert logged_in("vera").post(url(shop, "front-end/delete/"), {"name": "front-end"}).status_code == 403
+
+
+def many_routes(shop, prefix: str, count: int) -> None:
+    """Stored routes as the worker leaves them (without the cluster), for list sizes."""
+    routes = Route.objects.bulk_create(
+        Route(project=shop, gateway=shop.gateway, name=f"{prefix}{i:03}", observed_generation=1) for i in range(count)
+    )
+    rules = RouteRule.objects.bulk_create(RouteRule(route=r, position=0, host=f"{r.name}.example.com") for r in routes)
+    RoutePath.objects.bulk_create(RoutePath(rule=r, position=0, service="front-end", port_number=80) for r in rules)
+
+
+def test_the_list_pages_by_fifty_keeps_the_search_and_its_queries_do_not_grow(shop, django_assert_max_num_queries):
+    many_routes(shop, "r", 3)
+    client = logged_in("vera")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(shop))
+    many_routes(shop, "s", 117)
+
+    with django_assert_max_num_queries(len(few)):
+        first = client.get(url(shop)).content.decode()
+    assert first.count("data-route=") == 50 and "1–50 of 120" in first
+    assert 'rel="next" href="?page=2"' in first and 'rel="prev"' not in first
+    last = client.get(url(shop), {"page": 3}).content.decode()
+    assert last.count("data-route=") == 20 and "101–120 of 120" in last and 'rel="next"' not in last
+    assert 'data-route="s116"' in last
+
+    found = client.get(url(shop), {"q": "s0", "page": 2}).content.decode()  # s000 to s099
+    assert found.count("data-route=") == 50 and "51–100 of 100" in found
+    assert 'rel="prev" href="?page=1&amp;q=s0"' in found and 'data-route="s099"' in found
 
 
 @pytest.fixture

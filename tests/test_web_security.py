@@ -130,3 +130,11 @@ def test_a_page_that_needs_the_unreachable_cluster_answers_in_words(rf):
     dialog = middleware.process_exception(htmx, error)
     assert dialog["HX-Retarget"] == "#modal" and "connection refused" in dialog.content.decode()
     assert middleware.process_exception(rf.get("/"), ValueError("not ours")) is None
+
+
+def test_server_timing_is_off_unless_asked_for_and_then_tells_time_and_queries(admin_client, settings):
+    assert "Server-Timing" not in admin_client.get("/workspaces/").headers
+    settings.SERVER_TIMING = True
+    timing = admin_client.get("/workspaces/").headers["Server-Timing"]
+    match = re.fullmatch(r'app;dur=([0-9.]+), db;dur=([0-9.]+);desc="([0-9]+) queries"', timing)
+    assert match and float(match[1]) >= float(match[2]) and int(match[3]) >= 2, timing
