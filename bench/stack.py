@@ -26,6 +26,38 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process descended from it."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(children.get(current, []))
+    return found
+
+
+def peak_rss_mb(processes: list[subprocess.Popen]) -> float:
+    """The highest peak resident set size (VmHWM) of any one process in these processes' trees."""
+    peak = 0
+    for process in processes:
+        for pid in process_tree(process.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+    return peak / 1024
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -44,6 +76,7 @@ class Stack:
         self.url = ""
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
+        self.kubectl = ""
 
     def __enter__(self) -> "Stack":
         try:
@@ -76,6 +109,10 @@ class Stack:
             check=True,
         )
         kubeconfig = started.stdout.strip().splitlines()[-1]
+        binaries = subprocess.run(
+            [ROOT / "scripts/controlplane/build.sh"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        self.kubectl = str(Path(binaries) / "kubectl")
         redis_port = free_port()
         self.spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", ""])
         database_url = subprocess.run(
@@ -91,6 +128,8 @@ class Stack:
             "KUBECONFIG": kubeconfig,
             "DJANGO_SETTINGS_MODULE": "console.settings",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_DEBUG": "false",  # as deployed: no query log, no debug pages
+            "CONSOLE_SERVER_TIMING": "true",  # answers carry their server time and query count
         }
         subprocess.run(
             [VENV_BIN / "python", "manage.py", "migrate", "--noinput"],

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -177,8 +178,23 @@ def reset_client() -> None:
     _local.client = None
 
 
+# Requests this process made, by verb and resource ("LIST ingresses", "PATCH ingresses"); the
+# benchmarks read it to show what a periodic pass costs.
+REQUESTS: Counter = Counter()
+_PLURALS = {kind.plural for kind in KINDS.values()}
+
+
+def _tally(method: str, path: str) -> None:
+    segments = path.split("?", 1)[0].rstrip("/").split("/")
+    if segments[-1] in _PLURALS:
+        REQUESTS[f"{'LIST' if method == 'GET' else method} {segments[-1]}"] += 1
+    else:
+        REQUESTS[f"{method} {segments[-2] if len(segments) > 1 else path}"] += 1
+
+
 def request(method: str, path: str, body=None, query: list | None = None, content_type: str | None = None):
     """One call to the API server; returns the decoded JSON body or raises a ClusterError."""
+    _tally(method, path)
     headers = {"Accept": "application/json"}
     if content_type:
         headers["Content-Type"] = content_type

@@ -1,0 +1,45 @@
+"""The performance benchmark's small run (bench/perf.py --small): every benchmark works against
+gunicorn, PostgreSQL, Redis, Celery, the local control plane and kubectl, all started by the
+benchmark itself. It fails when the console gets something wrong (a route not converging, a write
+in the idle periodic pass, a query count that grows with the routes); speed is reported, not
+asserted. It brings its own PostgreSQL, so it runs once per test command: in the PostgreSQL pass."""
+
+import re
+import subprocess
+
+import pytest
+from django.db import connection
+
+from tests.conftest import ROOT, VENV_BIN
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="runs once per test command, in the PostgreSQL pass (it brings its own)"
+)
+def test_every_benchmark_runs_and_the_console_stays_correct(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    run = subprocess.run(
+        [VENV_BIN / "python", "bench/perf.py", "--small", "--results", results],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=850,
+    )
+    report = run.stdout
+    print(report)
+    assert run.returncode == 0, report + run.stderr[-3000:]
+    table = results.read_text()
+    for benchmark in ("Single route", "Bulk", "Idle resync", "Pages and API", "Memory"):
+        assert f"| {benchmark}" in table, table
+    assert re.search(r"\| writes seen by the API server \| 0 \|", table), table
+    assert re.search(r"\| objects queued again \| 0 \|", table), table
+    assert re.search(r"\| kubectl apply --server-side \| \d+\.\d s \|", table), table
+    for label in ("route list page", "route detail page", "API GET routes/?limit=50"):
+        small, big = re.search(
+            rf"\| {re.escape(label)}: queries \(small project -> big\) \| (\d+) -> (\d+) \|", table
+        ).groups()
+        assert small == big, table
+    assert "cores" in table and "Django" in table, table
