@@ -258,8 +258,15 @@ def get(api_version: str, kind: str, name: str, namespace: str | None = None) ->
         return None
 
 
-def list_objects(api_version: str, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
+def list_objects(
+    api_version: str, kind: str, namespace: str | None = None, selector: str = "", cached: bool = False
+) -> list[dict]:
+    """The objects of a kind. `cached` lets the API server answer from its watch cache right away
+    (resourceVersion=0) instead of first catching up with etcd, which can take tens of milliseconds:
+    for reads that may be a moment old, such as pickers and the periodic pass, which looks again."""
     query = [("labelSelector", selector)] if selector else []
+    if cached:
+        query.append(("resourceVersion", "0"))
     answer = request("GET", kind_of(api_version, kind).path(namespace), query=query)
     return answer.get("items", [])
 

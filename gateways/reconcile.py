@@ -131,7 +131,7 @@ def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str])
 
 def node_addresses() -> list[str]:
     """Where NodePort traffic can reach the cluster: nodes' external IPs, else their internal IPs."""
-    nodes = cluster.list_objects("v1", "Node")
+    nodes = cluster.list_objects("v1", "Node", cached=True)
     for wanted_type in ("ExternalIP", "InternalIP"):
         found = [
             address["address"]
@@ -165,7 +165,7 @@ def unsettled_gateways() -> list[int]:
     services, deployments = (
         {
             (item["metadata"]["namespace"], item["metadata"]["name"]): item
-            for item in cluster.list_objects(api_version, kind, selector=selector)
+            for item in cluster.list_objects(api_version, kind, selector=selector, cached=True)
         }
         for api_version, kind in (("v1", "Service"), ("apps/v1", "Deployment"))
     )

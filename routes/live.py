@@ -22,7 +22,9 @@ def services(namespace: str) -> list[dict]:
                 for port in item.get("spec", {}).get("ports", [])
             ],
         }
-        for item in sorted(cluster.list_objects("v1", "Service", namespace), key=lambda s: s["metadata"]["name"])
+        for item in sorted(
+            cluster.list_objects("v1", "Service", namespace, cached=True), key=lambda s: s["metadata"]["name"]
+        )
     ]
 
 
@@ -42,7 +44,7 @@ def tls_secrets(namespace: str) -> list[dict]:
     """[{name, dns_names, not_after}] of the namespace's usable TLS secrets: type kubernetes.io/tls,
     holding tls.crt and tls.key. Never the key, never any data."""
     found = []
-    for item in cluster.list_objects("v1", "Secret", namespace):
+    for item in cluster.list_objects("v1", "Secret", namespace, cached=True):
         data = item.get("data") or {}
         if item.get("type") != TLS_TYPE or not data.get("tls.crt") or not data.get("tls.key"):
             continue

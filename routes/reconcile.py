@@ -96,8 +96,8 @@ def apply_route(route: Route, gateway) -> str:
     traefik_crd = gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh=True)
     wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
     check_namespace(wanted, route.namespace)
-    load_balancer = put_in_cluster(route, wanted)
-    Route.record_status(
+    applied, load_balancer = put_in_cluster(route, wanted)
+    current = Route.record_status(
         route.pk,
         [
             accepted,
@@ -108,8 +108,9 @@ def apply_route(route: Route, gateway) -> str:
         observed_generation=generation,
         urls=hosts.visit_addresses(spec, gateway),
         load_balancer=load_balancer,
+        applied=applied,
     )
-    requeue_if_changed(route, generation)
+    requeue_if_changed(route, generation, current)
     return "applied"
 
 
@@ -117,20 +118,18 @@ def digest(manifests: list[dict]) -> str:
     return hashlib.sha256(json.dumps(manifests, sort_keys=True).encode()).hexdigest()
 
 
-def put_in_cluster(route: Route, wanted: list[dict]) -> list:
-    """Applies the wanted manifests unless the last apply put exactly these in place, deletes what
-    the last apply put there and is no longer wanted, and records what is there now. Returns the
-    Ingress's load-balancer status. No reads: the record says what is in the cluster, and the
-    periodic pass checks the record against one list per kind."""
-    previous = Route.objects.filter(pk=route.pk).values_list("applied", flat=True).first() or {}
+def put_in_cluster(route: Route, wanted: list[dict]) -> tuple[dict, list]:
+    """Applies the wanted manifests unless the last apply (`route.applied`, read with the row under
+    its lock) put exactly these in place, and deletes what the last apply put there and is no longer
+    wanted. Returns the new record of what is in the cluster and the Ingress's load-balancer status.
+    No reads: the record says what is there, and the periodic pass checks it with one list per kind."""
     wanted_digest = digest(wanted)
-    if previous.get("digest") == wanted_digest:
-        return route.load_balancer
+    if route.applied.get("digest") == wanted_digest:
+        return route.applied, route.load_balancer
     live = [cluster.apply(manifest) for manifest in wanted]
     record = {"digest": wanted_digest, "objects": [applied_object(obj) for obj in live]}
-    remove_recorded(route, previous, keep=record["objects"])
-    Route.objects.filter(pk=route.pk).update(applied=record)
-    return (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+    remove_recorded(route, route.applied, keep=record["objects"])
+    return record, (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
 
 
 def applied_object(obj: dict) -> dict:
@@ -154,9 +153,8 @@ def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None
 
 def take_out(route: Route) -> None:
     """Removes whatever the last apply put in the cluster for this route."""
-    previous = Route.objects.filter(pk=route.pk).values_list("applied", flat=True).first() or {}
-    if previous:
-        remove_recorded(route, previous)
+    if route.applied:
+        remove_recorded(route, route.applied)
         Route.objects.filter(pk=route.pk).update(applied={})
 
 
@@ -274,7 +272,7 @@ def live_route_objects() -> dict[tuple[str, str, str], dict]:
     live = {}
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
     for api_version, kind in served_kinds():
-        for item in cluster.list_objects(api_version, kind, selector=selector):
+        for item in cluster.list_objects(api_version, kind, selector=selector, cached=True):
             item.setdefault("apiVersion", api_version)
             live[(kind, item["metadata"]["namespace"], item["metadata"]["name"])] = item
     return live
