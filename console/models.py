@@ -53,11 +53,13 @@ class ReconciledModel(models.Model):
         return ready["message"] if ready else ""
 
     @classmethod
-    def record_status(cls, pk, updates: list[dict], observed_generation: int | None = None, **fields) -> None:
-        """Writes what the cluster answered without touching the fields users edit."""
-        current = cls.objects.filter(pk=pk).values_list("conditions", flat=True).first()
-        if current is None:
-            return
+    def record_status(cls, pk, updates: list[dict], observed_generation: int | None = None, **fields) -> int | None:
+        """Writes what the cluster answered without touching the fields users edit. Returns the row's
+        generation as it was read here (None when the row is gone)."""
+        row = cls.objects.filter(pk=pk).values_list("conditions", "generation").first()
+        if row is None:
+            return None
+        current, generation = row
         merged = cond.merge(current, updates, timezone.now())
         ready = cond.find(merged, "Ready")
         values = {"conditions": merged, "ready_reason": ready["reason"] if ready else "", **fields}
@@ -65,6 +67,7 @@ class ReconciledModel(models.Model):
             # Never move backwards: a slower, older run must not undo a newer one's answer.
             values["observed_generation"] = Greatest(F("observed_generation"), Value(observed_generation))
         cls.objects.filter(pk=pk).update(**values)
+        return generation
 
 
 # Ready=False with these reasons means "on its way", not a failure to show in red.

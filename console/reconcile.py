@@ -171,11 +171,16 @@ def changed(instance) -> None:
     enqueue(task_for(type(instance)), instance.pk)
 
 
-def requeue_if_changed(instance, generation: int) -> None:
+def requeue_if_changed(instance, generation: int, current: int | None = None) -> None:
     """Called after applying what `generation` of a row asked for. Two runs for one row may overlap
     (a retry, a resync, a newer edit), so an older run's writes can land after a newer run's; when
-    the row has moved on, one more run puts the newest spec in place last."""
-    if type(instance).objects.filter(pk=instance.pk, generation__gt=generation).exists():
+    the row has moved on, one more run puts the newest spec in place last. `current` is the row's
+    generation when the caller has just read it (record_status returns it)."""
+    if current is None:
+        moved_on = type(instance).objects.filter(pk=instance.pk, generation__gt=generation).exists()
+    else:
+        moved_on = current > generation
+    if moved_on:
         send(task_for(type(instance)), instance.pk)
 
 

@@ -12,11 +12,11 @@ def wanted_claims(spec, ingress_class: str) -> set[tuple[str, str, str]]:
     return {(ingress_class, rule.host, path.path) for rule in spec.rules if rule.host for path in rule.paths}
 
 
-def sync_claims(route: Route, spec, ingress_class: str) -> None:
+def sync_claims(route: Route, spec, ingress_class: str, new: bool = False) -> None:
     """Makes the route's claims match the host+paths it asks for, keeping the age of those it
-    already had."""
+    already had (a `new` route has none)."""
     wanted = wanted_claims(spec, ingress_class) if ingress_class else set()
-    existing = {(c.ingress_class, c.host, c.path): c for c in route.claims.all()}
+    existing = {} if new else {(c.ingress_class, c.host, c.path): c for c in route.claims.all()}
     stale = [claim.pk for key, claim in existing.items() if key not in wanted]
     if stale:
         HostClaim.objects.filter(pk__in=stale).delete()
@@ -32,17 +32,14 @@ def older_than(claim: HostClaim) -> Q:
 
 
 def admission(route: Route) -> tuple[bool, str]:
-    """(admitted, why not) for a route whose claims are in sync."""
+    """(admitted, why not) for a route whose claims are in sync. One query per claim: the older
+    claims on its host, oldest first."""
     live = HostClaim.objects.filter(route__deletion_requested=False).exclude(route=route)
     for claim in route.claims.all():
-        foreign = live.filter(older_than(claim), host=claim.host).exclude(project_id=route.project_id)
-        if foreign.exists():
+        older = list(live.filter(older_than(claim), host=claim.host).select_related("route"))
+        if any(other.project_id != route.project_id for other in older):
             return False, f"Host {claim.host} is already used by another project."
-        holder = (
-            live.filter(older_than(claim), ingress_class=claim.ingress_class, host=claim.host, path=claim.path)
-            .select_related("route")
-            .first()
-        )
+        holder = next((o for o in older if (o.ingress_class, o.path) == (claim.ingress_class, claim.path)), None)
         if holder is not None:
             return False, f"{claim.host}{claim.path} is already claimed by the older route {holder.route.name}."
     return True, ""

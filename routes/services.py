@@ -17,6 +17,7 @@ from routes.models import Route, RoutePath, RouteRule
 from routes.reconcile import reconcile_route
 from routes.validators import (
     HOST_MODES,
+    MAX_BATCH,
     PROTOCOLS,
     TLS_PROTOCOLS,
     validate_host,
@@ -53,8 +54,11 @@ class Errors:
             raise ValidationError(self.by_field)
 
 
-def validate_spec(spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: bool = True) -> None:
-    """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems."""
+def validate_spec(
+    spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: bool = True, allowances: dict | None = None
+) -> None:
+    """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems.
+    `allowances` are the platform's annotation allowances when the caller has read them already."""
     errors = Errors()
     errors.check("name", validate_route_name, spec.name)
     if not spec.rules:
@@ -95,7 +99,8 @@ def validate_spec(spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: b
                 "rules",
                 "ingress-nginx sets the backend protocol for a whole route: put gRPC rules in a route of their own.",
             )
-    problems = policy.check_annotations(spec.annotations, gateway.flavor, AnnotationAllowance.as_policy())
+    allowances = AnnotationAllowance.as_policy() if allowances is None else allowances
+    problems = policy.check_annotations(spec.annotations, gateway.flavor, allowances)
     if problems:
         errors.add("annotations", *problems)
     errors.check("annotations", validate_annotations_size, spec.annotations)
@@ -104,15 +109,17 @@ def validate_spec(spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: b
 
 
 def enabled_gateway(project) -> Gateway:
-    gateway = Gateway.objects.filter(project=project, enabled=True).first()
+    gateway = Gateway.objects.filter(project=project, enabled=True).select_related("project").first()
     if gateway is None:
         raise ValidationError({"gateway": "Enable the project's gateway before creating routes."})
     return gateway
 
 
-def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway) -> None:
-    """Replaces the route's rules and paths with the spec's, and its host claims with theirs."""
-    route.rules.all().delete()
+def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, new: bool = False) -> route_spec.RouteSpec:
+    """Replaces the route's rules and paths with the spec's (a `new` route has none yet), and its
+    host claims with theirs. Returns the spec as saved, generated hosts filled in."""
+    if not new:
+        route.rules.all().delete()
     resolved = hosts.resolved_hosts(spec, route.project.name, gateway)
     for i, (rule, host) in enumerate(zip(spec.rules, resolved, strict=True)):
         row = RouteRule.objects.create(
@@ -135,7 +142,9 @@ def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway) -> No
             )
             for j, path in enumerate(rule.paths)
         )
-    sync_claims(route, spec.with_hosts(resolved), gateway.ingress_class if gateway else "")
+    saved = spec.with_hosts(resolved)
+    sync_claims(route, saved, gateway.ingress_class if gateway else "", new=new)
+    return saved
 
 
 @transaction.atomic
@@ -147,19 +156,64 @@ def create_route(project, data: dict, alias: str = "", description: str = "", *,
         raise ValidationError(
             {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
         )
-    route = Route.objects.create(
-        project=project,
-        gateway=gateway,
-        name=spec.name,
-        alias=alias,
-        description=description,
-        annotations=spec.annotations,
-        labels=spec.labels,
-    )
-    save_rules(route, spec, gateway)
-    _audit(by, route, AuditEntry.ADDED, None, snapshot(route))
-    enqueue(reconcile_route, route.pk)
+    route = Route.objects.create(**new_row(project, gateway, spec, alias, description))
+    add_rules(route, spec, gateway, by)
     return route
+
+
+@transaction.atomic
+def create_routes(project, items: list[dict], *, by=None) -> list[Route]:
+    """Creates several routes of a project together, or none of them (as `kubectl apply -f` of
+    many manifests, with every check create_route makes). `items` hold what create_route takes as
+    `data`, plus `alias` and `description`. Problems are keyed routes.<index>.<field>."""
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
+    gateway = enabled_gateway(project)
+    allowances = AnnotationAllowance.as_policy()
+    errors = Errors()
+    specs = [route_spec.from_data(data, project.namespace) for data in items]
+    for i, spec in enumerate(specs):
+        try:
+            validate_spec(spec, gateway, allowances=allowances)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.add(f"routes.{i}.{field}", *messages)
+    taken = set(Route.objects.filter(project=project, name__in=[s.name for s in specs]).values_list("name", flat=True))
+    seen = set()
+    for i, spec in enumerate(specs):
+        if spec.name in taken:
+            errors.add(f"routes.{i}.name", f"A route named {spec.name} already exists in this project.")
+        elif spec.name in seen:
+            errors.add(f"routes.{i}.name", f"{spec.name} is given twice in this batch.")
+        seen.add(spec.name)
+    errors.raise_any()
+    rows = [
+        Route(**new_row(project, gateway, spec, data.get("alias", ""), data.get("description", "")))
+        for spec, data in zip(specs, items, strict=True)
+    ]
+    routes = Route.objects.bulk_create(rows)
+    for route, spec in zip(routes, specs, strict=True):
+        add_rules(route, spec, gateway, by)
+    return routes
+
+
+def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, description: str) -> dict:
+    return {
+        "project": project,
+        "gateway": gateway,
+        "name": spec.name,
+        "alias": alias,
+        "description": description,
+        "annotations": spec.annotations,
+        "labels": spec.labels,
+    }
+
+
+def add_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, by) -> None:
+    """The rest of adding a new route's row: its rules, paths and claims, the audit entry, its reconcile."""
+    saved = save_rules(route, spec, gateway, new=True)
+    _audit(by, route, AuditEntry.ADDED, None, snapshot(route, saved))
+    enqueue(reconcile_route, route.pk)
 
 
 def locked(route: Route, expected_generation: int | None) -> Route:
@@ -198,15 +252,17 @@ def update_route(
     if description is not None:
         route.description = description
     route.save(update_fields=["annotations", "labels", "alias", "description"])
-    save_rules(route, spec, gateway)
-    _audit(by, route, AuditEntry.CHANGED, before, snapshot(route))
+    saved = save_rules(route, spec, gateway)
+    _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, saved))
     changed(route)
     return route
 
 
-def snapshot(route: Route) -> dict:
-    """The route as the audit log keeps it: what a tenant set, not what the cluster reported."""
-    return {"alias": route.alias, "description": route.description, **route_spec.to_data(route_spec.from_route(route))}
+def snapshot(route: Route, spec: route_spec.RouteSpec | None = None) -> dict:
+    """The route as the audit log keeps it: what a tenant set, not what the cluster reported. `spec`
+    is the route's spec when the caller has it, saving a read."""
+    spec = spec or route_spec.from_route(route)
+    return {"alias": route.alias, "description": route.description, **route_spec.to_data(spec)}
 
 
 def _audit(by, route: Route, action: str, before: dict | None, after: dict | None) -> None:
