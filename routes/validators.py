@@ -14,6 +14,9 @@ from console.validators import (
     validate_qualified_name,
 )
 
+# Routes created in one request (and one transaction), bounded like a page of the API.
+MAX_BATCH = 500
+
 PROTOCOLS = ["http", "https", "ws", "wss", "grpc"]
 TLS_PROTOCOLS = {"https", "wss", "grpc"}
 PATH_TYPES = ["Prefix", "Exact"]

@@ -89,6 +89,7 @@ ENDPOINTS = {
     },
     "/api/v1/projects/{name}/gateway/": {"GET": "view_gateway", "PUT": "manage_gateway", "DELETE": "manage_gateway"},
     "/api/v1/projects/{name}/routes/": {"GET": "view_routes", "POST": "create_route"},
+    "/api/v1/projects/{name}/routes:batchCreate": {"POST": "create_route"},
     "/api/v1/projects/{name}/routes/{route}/": {
         "GET": "view_routes",
         "PUT": "edit_route",

@@ -101,6 +101,72 @@ def test_bad_routes_are_refused_on_the_field_and_nothing_is_written(
     assert queued == []
 
 
+def batch_url(shop) -> str:
+    return f"/api/v1/projects/{shop.name}/routes:batchCreate"
+
+
+def batch_of(*bodies) -> dict:
+    return {"routes": list(bodies)}
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), BAD)
+def test_a_bad_route_in_a_batch_refuses_the_whole_batch_on_its_field(
+    shop, django_capture_on_commit_callbacks, overrides, field, message
+):
+    good = [route_body(name=f"good-{i}", host=f"good-{i}.example.com") for i in range(2)]
+    with django_capture_on_commit_callbacks() as queued:
+        response = client_for("olga").post(
+            batch_url(shop), batch_of(good[0], route_body(**overrides), good[1]), format="json"
+        )
+    assert response.status_code == 400, response.json()
+    errors = response.json()
+    if f"routes.1.{field}" in errors:  # the service's checks: a dotted path into the batch
+        assert message in " ".join(errors[f"routes.1.{field}"]), errors
+    else:  # the shape checks of the serializer: one entry per route, the bad one's filled in
+        assert errors["routes"][0] == {} and errors["routes"][1], errors
+    assert not Route.objects.exists() and not HostClaim.objects.exists()
+    assert queued == []
+
+
+def test_a_batch_refuses_names_given_twice_or_taken_and_sizes_out_of_bounds(shop, django_capture_on_commit_callbacks):
+    client = client_for("olga")
+    assert client.post(f"/api/v1/projects/{shop.name}/routes/", route_body(), format="json").status_code == 201
+    with django_capture_on_commit_callbacks() as queued:
+        twice = client.post(
+            batch_url(shop),
+            batch_of(route_body(name="a", host="a.example.com"), route_body(name="a", host="b.example.com")),
+            format="json",
+        )
+        taken = client.post(batch_url(shop), batch_of(route_body(host="c.example.com")), format="json")
+        empty = client.post(batch_url(shop), batch_of(), format="json")
+        too_many = client.post(
+            batch_url(shop), batch_of(*[route_body(name=f"r{i}") for i in range(501)]), format="json"
+        )
+    assert twice.status_code == 400 and "given twice" in twice.json()["routes.1.name"][0]
+    assert taken.status_code == 400 and "already exists" in taken.json()["routes.0.name"][0]
+    assert empty.status_code == 400 and "routes" in empty.json()
+    assert too_many.status_code == 400 and "500" in str(too_many.json()["routes"])
+    assert queued == []
+    assert list(Route.objects.values_list("name", flat=True)) == ["front-end"]
+
+
+def test_a_batch_creates_every_route_and_queues_each(shop, django_capture_on_commit_callbacks):
+    bodies = [route_body(name=f"r{i}", host=f"r{i}.example.com", alias=f"R {i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client_for("olga").post(batch_url(shop), batch_of(*bodies), format="json")
+    assert response.status_code == 201, response.json()
+    answered = response.json()["routes"]
+    assert [r["name"] for r in answered] == ["r0", "r1", "r2"] and answered[1]["alias"] == "R 1"
+    assert [r["rules"][0]["host"] for r in answered] == ["r0.example.com", "r1.example.com", "r2.example.com"]
+    assert len(queued) == 3
+    assert set(HostClaim.objects.values_list("host", flat=True)) == {
+        "r0.example.com",
+        "r1.example.com",
+        "r2.example.com",
+    }
+    assert client_for("vera").post(batch_url(shop), batch_of(route_body(name="x")), format="json").status_code == 403
+
+
 def test_duplicate_names_conflict_and_names_never_change(shop, django_capture_on_commit_callbacks):
     client = client_for("olga")
     assert client.post(f"/api/v1/projects/{shop.name}/routes/", route_body(), format="json").status_code == 201

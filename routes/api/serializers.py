@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from routes import spec as route_spec
 from routes.models import Route
-from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS
+from routes.validators import HOST_MODES, MAX_BATCH, PATH_TYPES, PROTOCOLS
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"type": "string"}]})
@@ -89,6 +89,17 @@ class RouteSerializer(serializers.Serializer):
             "created": serializers.DateTimeField().to_representation(route.created),
             "status": self.get_status(route),
         }
+
+
+class RouteBatchSerializer(serializers.Serializer):
+    """Routes of one project, created together or not at all."""
+
+    routes = RouteSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} routes. Problems are keyed routes.<index>.<field>; none is created then.",
+    )
 
 
 class RoutePatchSerializer(RouteSerializer):

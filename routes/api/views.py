@@ -14,6 +14,7 @@ from routes import hosts, live, render, services
 from routes import spec as route_spec
 from routes.api.serializers import (
     ManifestSerializer,
+    RouteBatchSerializer,
     RoutePatchSerializer,
     RouteSerializer,
     SecretSerializer,
@@ -56,6 +57,22 @@ class RouteListView(GenericAPIView):
             project, data, alias=data["alias"], description=data["description"], by=request.user
         )
         return answer(route, status.HTTP_201_CREATED)
+
+
+class RouteBatchCreateView(APIView):
+    """Creates up to 500 routes of a project in one request, all or none (AIP-233's batchCreate)."""
+
+    serializer_class = RouteBatchSerializer
+
+    @extend_schema(operation_id="v1_projects_routes_batch_create", responses={201: RouteBatchSerializer})
+    def post(self, request, name):
+        project = visible_project(request, name, "create_route")
+        serializer = RouteBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = services.create_routes(project, serializer.validated_data["routes"], by=request.user)
+        routes = Route.objects.with_rules().select_related("project", "gateway__project")
+        answered = routes.filter(pk__in=[route.pk for route in created]).order_by("pk")
+        return Response({"routes": RouteSerializer(answered, many=True).data}, status=status.HTTP_201_CREATED)
 
 
 def fresh(route: Route) -> Route:
