@@ -364,6 +364,31 @@ def backend_service(namespace: str, name: str, port: int = 80, port_name: str = 
     }
 
 
+def give_load_balancer_address(namespace: str, ip: str) -> None:
+    """The cloud controller's part: it writes the load balancer's address into the gateway Service's status."""
+    from gateways.render import NAME
+
+    cluster.apply_status(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": NAME, "namespace": namespace},
+            "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+        },
+        field_manager="cloud-controller",
+    )
+
+
+def run_benchmark(script: str, *args) -> str:
+    """Runs a benchmark under bench/ (it starts its own stack); returns its report, failing on a non-zero exit."""
+    run = subprocess.run(
+        [VENV_BIN / "python", f"bench/{script}", *args], cwd=ROOT, capture_output=True, text=True, timeout=850
+    )
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    return run.stdout
+
+
 @pytest.fixture
 def project_with_gateway(control_plane, make_user, platform_admin, workspace, unique_name):
     """A project (its namespace created directly, as the worker would) with an enabled gateway and

@@ -8,7 +8,7 @@ from console import cluster
 from console.reconcile import resync
 from gateways import render, services
 from gateways.models import Gateway
-from tests.conftest import wait_for
+from tests.conftest import give_load_balancer_address, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -81,16 +81,7 @@ def test_access_mode_switches_update_the_service_in_place_and_show_the_load_bala
     assert gateway.condition("Ready")["reason"] == "WaitingForLoadBalancer"
     assert gateway.addresses == []
 
-    # The cloud controller's part: it writes the address into the Service's status.
-    cluster.apply_status(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": render.NAME, "namespace": ready_project.namespace},
-            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}},
-        },
-        field_manager="cloud-controller",
-    )
+    give_load_balancer_address(ready_project.namespace, "203.0.113.10")
     resync()
     wait_for(lambda: Gateway.objects.get(pk=gateway.pk).addresses == ["203.0.113.10"], what="the load balancer address")
     page = admin_client.get(f"/projects/{ready_project.name}/gateway/").content.decode()

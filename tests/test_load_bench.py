@@ -4,12 +4,11 @@ everything converged. The benchmark brings its own PostgreSQL, so it runs once p
 in the PostgreSQL pass."""
 
 import re
-import subprocess
 
 import pytest
 from django.db import connection
 
-from tests.conftest import ROOT, VENV_BIN
+from tests.conftest import run_benchmark
 
 pytestmark = pytest.mark.cluster
 
@@ -19,15 +18,6 @@ pytestmark = pytest.mark.cluster
     connection.vendor != "postgresql", reason="runs once per test command, in the PostgreSQL pass (it brings its own)"
 )
 def test_fifty_users_for_twenty_seconds_lose_nothing():
-    run = subprocess.run(
-        [VENV_BIN / "python", "bench/load.py", "--users", "50", "--duration", "20"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=850,
-    )
-    report = run.stdout
-    print(report)
-    assert run.returncode == 0, report + run.stderr[-3000:]
+    report = run_benchmark("load.py", "--users", "50", "--duration", "20")
     assert re.search(r"^5xx: 0  lost updates: 0 ", report, re.MULTILINE), report
     assert int(re.search(r"requests: (\d+)", report).group(1)) > 100, report

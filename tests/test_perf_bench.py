@@ -5,12 +5,11 @@ in the idle periodic pass, a query count that grows with the routes); speed is r
 asserted. It brings its own PostgreSQL, so it runs once per test command: in the PostgreSQL pass."""
 
 import re
-import subprocess
 
 import pytest
 from django.db import connection
 
-from tests.conftest import ROOT, VENV_BIN
+from tests.conftest import run_benchmark
 
 pytestmark = pytest.mark.cluster
 
@@ -21,16 +20,7 @@ pytestmark = pytest.mark.cluster
 )
 def test_every_benchmark_runs_and_the_console_stays_correct(tmp_path):
     results = tmp_path / "RESULTS.md"
-    run = subprocess.run(
-        [VENV_BIN / "python", "bench/perf.py", "--small", "--results", results],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=850,
-    )
-    report = run.stdout
-    print(report)
-    assert run.returncode == 0, report + run.stderr[-3000:]
+    run_benchmark("perf.py", "--small", "--results", str(results))
     table = results.read_text()
     for benchmark in ("Single route", "Bulk", "Idle resync", "Pages and API", "Memory"):
         assert f"| {benchmark}" in table, table

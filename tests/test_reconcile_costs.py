@@ -12,13 +12,12 @@ import redis
 from console import cluster
 from console.celery import app as celery_app
 from console.reconcile import resync
-from gateways import render as gateway_render
 from gateways import services as gateway_services
 from gateways.models import Gateway
 from routes import services as route_services
 from routes.models import Route
 from routes.reconcile import reconcile_route
-from tests.conftest import backend_service, wait_for
+from tests.conftest import backend_service, give_load_balancer_address, wait_for
 
 pytestmark = pytest.mark.cluster
 INGRESS = "networking.k8s.io/v1", "Ingress"
@@ -135,15 +134,7 @@ def test_a_load_balancer_address_reaches_the_routes_without_the_pass_writing(sho
     assert cluster.get(*INGRESS, "web", shop.namespace) is None
     resync()  # cleans what earlier tests left behind
 
-    cluster.apply_status(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": gateway_render.NAME, "namespace": shop.namespace},
-            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}},
-        },
-        field_manager="cloud-controller",
-    )
+    give_load_balancer_address(shop.namespace, "203.0.113.7")
     cluster.REQUESTS.clear()
     resync()
     assert writes(cluster.REQUESTS) == {}
