@@ -8,6 +8,8 @@ a change survives Redis, a worker or the API server being down for a while.
 
 import logging
 import os
+import socket
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,10 +44,11 @@ def retry_later(task, error: Exception, countdown: float | None = None):
 
 
 # While one worker reconciles an object, another run for the same object waits this long and
-# tries again; runs for different objects go on in parallel. A lock outlives a killed worker by
-# at most LOCK_SECONDS.
+# tries again; runs for different objects go on in parallel. A lock outlives a killed worker by at
+# most LOCK_SECONDS, which a reconcile takes only when the API server hangs; a run that long may
+# then overlap the next, which requeue_if_changed makes safe.
 BUSY_RETRY_SECONDS = 0.5
-LOCK_SECONDS = 120
+LOCK_SECONDS = 15
 _redis: dict[tuple[int, str], redis.Redis] = {}
 
 
@@ -54,6 +57,33 @@ def _lock_client(url: str) -> redis.Redis:
     if key not in _redis:
         _redis[key] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     return _redis[key]
+
+
+def _owner_token() -> str:
+    """Who holds a lock: this host and process, and a unique part so that only the holder releases it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _holder_died(lock) -> bool:
+    """Frees a lock whose holder was a process of this host that no longer runs (a worker killed
+    mid-reconcile), rather than waiting for it to expire. Holders on other hosts are left alone."""
+    token = lock.redis.get(lock.name)
+    host, _, rest = (token or b"").decode().partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return False
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # alive, someone else's
+        return False
+    try:
+        lock.do_release(token)  # only if it still holds that token
+    except redis.exceptions.LockNotOwnedError:
+        pass
+    return True
 
 
 @contextmanager
@@ -65,7 +95,9 @@ def exclusively(task, model, pk):
         f"kubeconsole:reconcile:{model.__name__}:{pk}", timeout=LOCK_SECONDS
     )
     try:
-        held = lock.acquire(blocking=False)
+        held = lock.acquire(blocking=False, token=_owner_token()) or (
+            _holder_died(lock) and lock.acquire(blocking=False, token=_owner_token())
+        )
     except redis.RedisError as error:
         log.warning("reconciling %s %s without its lock: %s", model.__name__, pk, error)
         held = None

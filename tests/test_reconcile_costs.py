@@ -4,6 +4,8 @@ in sync, and still puts back what was deleted or changed behind the console's ba
 new address reaches its routes without the pass writing; one object is reconciled by one worker
 at a time."""
 
+import socket
+import subprocess
 import time
 
 import pytest
@@ -161,4 +163,16 @@ def test_one_object_is_reconciled_by_one_worker_at_a_time(shop):
     finally:
         lock.release()
     wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, timeout=15, what="the edit after the lock is free")
+    assert cluster.get(*INGRESS, "web", shop.namespace)["spec"]["rules"][0]["host"] == "two.example.com"
+
+
+def test_a_lock_left_by_a_killed_worker_on_this_host_does_not_hold_the_route_up(shop):
+    route = settled(route_services.create_route(shop, body("web", "one.example.com")))
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process of this host that no longer runs, as a worker SIGKILLed mid-reconcile
+    lock = redis.Redis.from_url(celery_app.conf.broker_url).lock(f"kubeconsole:reconcile:Route:{route.pk}", timeout=30)
+    assert lock.acquire(blocking=False, token=f"{socket.gethostname()}:{gone.pid}:left-behind")
+
+    route_services.update_route(route, body("web", "two.example.com"))
+    wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, timeout=5, what="the edit despite the dead holder")
     assert cluster.get(*INGRESS, "web", shop.namespace)["spec"]["rules"][0]["host"] == "two.example.com"
