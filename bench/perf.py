@@ -13,6 +13,7 @@ query count growing with the routes); missed speed targets are reported, not fai
 
 import argparse
 import cProfile
+import json
 import os
 import platform
 import pstats
@@ -145,7 +146,7 @@ class IngressWatch(threading.Thread):
         return True
 
 
-WRITE_VERBS = {"APPLY", "PATCH", "POST", "PUT", "DELETE", "DELETECOLLECTION", "CREATE", "UPDATE"}
+WRITE_VERBS = {"APPLY", "PATCH", "POST", "PUT", "DELETE", "DELETECOLLECTION"}
 
 
 def api_server_writes() -> int:
@@ -298,11 +299,11 @@ def rendered_copies(projects: list[str], prefix: str) -> list[dict]:
     from routes.models import Route
 
     copies = []
+    index = {name: i for i, name in enumerate(projects)}
     routes = Route.objects.filter(project__name__in=projects).with_rules().select_related("project", "gateway")
     for route in routes:
         for manifest in render.manifests(route_spec.from_route(route), route.gateway, route.owner, False):
-            index = projects.index(route.project.name)
-            manifest["metadata"]["namespace"] = f"{prefix}-{index}"
+            manifest["metadata"]["namespace"] = f"{prefix}-{index[route.project.name]}"
             manifest["metadata"]["labels"] = {"bench.example.com/by": prefix, "bench.example.com/of": route.owner}
             copies.append(manifest)
     return copies
@@ -316,8 +317,6 @@ def create_namespaces(prefix: str, count: int) -> None:
 
 
 def kubectl_apply(stack: Stack, manifests: list[dict]) -> float:
-    import json
-
     path = stack.dir / "kubectl-manifests.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}))
     started = time.monotonic()
@@ -465,11 +464,11 @@ def pages(results: Results, stack: Stack, admin, token: str, projects: tuple[str
     from routes.models import Route
     from tenants.models import Project
 
-    big_project, small_project = projects
+    big_project, small_project = projects  # the small one keeps fewer routes than a page shows
     like = Route.objects.filter(project__name=big_project).order_by("pk").first()
     big = Project.objects.get(name=big_project)
     seed_rows(big, sizes.page_project_routes - big.routes.count(), like)
-    others = list(Project.objects.exclude(pk=big.pk).exclude(name=small_project).filter(gateway__enabled=True))
+    others = list(Project.objects.exclude(name__in=projects).filter(gateway__enabled=True))
     missing = sizes.total_routes - Route.objects.count()
     for index, project in enumerate(others):
         share = missing // len(others) + (1 if index < missing % len(others) else 0)
@@ -541,8 +540,6 @@ def versions(stack: Stack) -> str:
     kubectl = subprocess.run(
         [stack.kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True, env=stack.env
     ).stdout
-    import json
-
     kubectl_version = json.loads(kubectl or "{}").get("clientVersion", {}).get("gitVersion", "?")
     cpu = next(
         (
@@ -610,7 +607,7 @@ def main() -> int:
         stack.log("idle resync")
         idle_resync(results, sizes.bulk_projects * sizes.routes_per_project + sizes.single)
         stack.log("pages and API")
-        pages(results, stack, admin, token, (projects[0], "single"), sizes, args.profile)
+        pages(results, stack, admin, token, (projects[0], projects[1]), sizes, args.profile)
         machine = versions(stack)
         watch.stopping = True
     print()

@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError
 
 from console.cluster import ClusterError, kind_of
 from console.conditions import condition
+from console.validators import is_number
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _holder_died(lock) -> bool:
     token = lock.redis.get(lock.name)
     host, _, rest = (token or b"").decode().partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not is_number(pid):
         return False
     try:
         os.kill(int(pid), 0)

@@ -1,6 +1,7 @@
 from django.db import models
 
 from console.models import ReconciledModel
+from console.validators import is_number
 from gateways.models import Gateway
 from routes import validators
 from tenants.models import Project
@@ -47,9 +48,17 @@ class Route(ReconciledModel):
     def namespace(self) -> str:
         return self.project.namespace
 
+    OWNER_PREFIX = "route-"
+
     @property
     def owner(self) -> str:
-        return f"route-{self.pk}"
+        return f"{self.OWNER_PREFIX}{self.pk}"
+
+    @classmethod
+    def pk_of_owner(cls, owner: str) -> int | None:
+        """The primary key of the route an ownership label value names, or None."""
+        number = owner.removeprefix(cls.OWNER_PREFIX)
+        return int(number) if owner.startswith(cls.OWNER_PREFIX) and is_number(number) else None
 
     @property
     def state(self) -> str:

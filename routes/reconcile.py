@@ -22,7 +22,6 @@ from console.reconcile import (
     retry_later,
     send,
 )
-from console.validators import is_number
 from gateways import flavors
 from routes import hosts, live, render
 from routes import spec as route_spec
@@ -78,8 +77,8 @@ def apply_route(route: Route, gateway) -> str:
         )
     admitted, why = admission(route)
     if not admitted:
-        take_out(route)
-        Route.record_status(
+        applied = take_out(route)
+        current = Route.record_status(
             route.pk,
             [
                 accepted,
@@ -90,8 +89,9 @@ def apply_route(route: Route, gateway) -> str:
             observed_generation=generation,
             urls=[],
             load_balancer=[],
+            applied=applied,
         )
-        requeue_if_changed(route, generation)
+        requeue_if_changed(route, generation, current)
         return "not admitted"
     traefik_crd = gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh=True)
     wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
@@ -151,11 +151,11 @@ def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None
             cluster.delete(obj["apiVersion"], obj["kind"], obj["name"], route.namespace)
 
 
-def take_out(route: Route) -> None:
-    """Removes whatever the last apply put in the cluster for this route."""
-    if route.applied:
-        remove_recorded(route, route.applied)
-        Route.objects.filter(pk=route.pk).update(applied={})
+def take_out(route: Route) -> dict:
+    """Removes whatever the last apply put in the cluster for this route; returns the record of what
+    is there now (nothing), for the status write."""
+    remove_recorded(route, route.applied)
+    return {}
 
 
 def refresh_hosts(route: Route, gateway) -> route_spec.RouteSpec:
@@ -188,15 +188,16 @@ def ready_condition(route: Route, spec, gateway) -> dict:
 
 def park(route: Route, reason: str, message: str) -> str:
     """Takes the route out of the cluster while it cannot be served, keeping its row."""
-    take_out(route)
-    Route.record_status(
+    applied = take_out(route)
+    current = Route.record_status(
         route.pk,
         [condition("Synced", True, reason, message), condition("Ready", False, reason, message)],
         observed_generation=route.generation,
         urls=[],
         load_balancer=[],
+        applied=applied,
     )
-    requeue_if_changed(route, route.generation)
+    requeue_if_changed(route, route.generation, current)
     return reason
 
 
@@ -247,7 +248,7 @@ def drifted_routes() -> list[int]:
     settled = Route.objects.filter(deletion_requested=False, observed_generation__gte=F("generation"))
     queued = set(settled.filter(ready_reason__in=WAITING_ON_OTHERS).values_list("pk", flat=True))
     live = live_route_objects()
-    recorded = set()
+    recorded, reapply, new_addresses = set(), [], []
     rows = settled.values_list("pk", "project__name", "applied", "load_balancer")  # a project's namespace is its name
     for pk, namespace, applied, load_balancer in rows.iterator(chunk_size=2000):
         keys = [(obj["kind"], namespace, obj["name"]) for obj in applied.get("objects", [])]
@@ -258,11 +259,13 @@ def drifted_routes() -> list[int]:
             for key, obj in zip(keys, applied.get("objects", []), strict=True)
         ):
             queued.add(pk)
-            Route.objects.filter(pk=pk).update(applied={**applied, "digest": ""})  # apply again, whatever it renders
+            reapply.append(Route(pk=pk, applied={**applied, "digest": ""}))  # apply again, whatever it renders
         elif keys:
             now = (live[keys[0]].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
             if now != load_balancer:
-                Route.objects.filter(pk=pk).update(load_balancer=now)
+                new_addresses.append(Route(pk=pk, load_balancer=now))
+    Route.objects.bulk_update(reapply, ["applied"], batch_size=500)
+    Route.objects.bulk_update(new_addresses, ["load_balancer"], batch_size=500)
     delete_orphans({key: obj for key, obj in live.items() if key not in recorded})
     return sorted(queued)
 
@@ -284,9 +287,9 @@ def delete_orphans(unrecorded: dict) -> None:
     may be about to record them."""
     owners = {}
     for (kind, namespace, name), obj in unrecorded.items():
-        owner = obj["metadata"].get("labels", {}).get(cluster.OWNER, "")
-        if owner.startswith("route-") and is_number(owner[len("route-") :]):
-            owners.setdefault(int(owner[len("route-") :]), []).append((obj["apiVersion"], kind, name, namespace))
+        pk = Route.pk_of_owner(obj["metadata"].get("labels", {}).get(cluster.OWNER, ""))
+        if pk is not None:
+            owners.setdefault(pk, []).append((obj["apiVersion"], kind, name, namespace))
     existing = set(Route.objects.filter(pk__in=owners).values_list("pk", flat=True))
     for pk, objects in owners.items():
         if pk not in existing:

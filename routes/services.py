@@ -157,7 +157,7 @@ def create_route(project, data: dict, alias: str = "", description: str = "", *,
             {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
         )
     route = Route.objects.create(**new_row(project, gateway, spec, alias, description))
-    add_rules(route, spec, gateway, by)
+    finish_new_route(route, spec, gateway, by)
     return route
 
 
@@ -193,7 +193,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[Route]:
     ]
     routes = Route.objects.bulk_create(rows)
     for route, spec in zip(routes, specs, strict=True):
-        add_rules(route, spec, gateway, by)
+        finish_new_route(route, spec, gateway, by)
     return routes
 
 
@@ -209,8 +209,8 @@ def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, d
     }
 
 
-def add_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, by) -> None:
-    """The rest of adding a new route's row: its rules, paths and claims, the audit entry, its reconcile."""
+def finish_new_route(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, by) -> None:
+    """What follows a new route's row: its rules, paths and claims, the audit entry, its reconcile."""
     saved = save_rules(route, spec, gateway, new=True)
     _audit(by, route, AuditEntry.ADDED, None, snapshot(route, saved))
     enqueue(reconcile_route, route.pk)

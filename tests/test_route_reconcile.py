@@ -288,6 +288,9 @@ def test_missing_backends_are_accepted_with_a_warning_and_a_disabled_gateway_par
     assert ingress("sock-shop", "early") is None
     assert Route.objects.get(pk=route.pk).urls == []
 
+    with_gateway(sock_shop)  # enabled again: the parked route is applied again, though it did not change
+    wait_for(lambda: ingress("sock-shop", "early"), timeout=60, what="the route to be served again")
+
 
 INGRESS_ROUTE_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
