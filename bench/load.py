@@ -69,7 +69,7 @@ class User(threading.Thread):
         self.counter += 1
         name = f"u{self.index}-r{self.counter}"
         rule = {"host": f"{name}.load.example.com", "paths": [{"path": "/", "service": "web", "port": 80}]}
-        body = {"name": name, "rules": [rule], "annotations": {"example.com/v": "0"}}
+        body = {"name": name, "rules": [rule], "annotations": {"v": "0"}}
         response = self.call("create", "POST", self.url(), json=body)
         if response.status_code == 201:
             self.routes[name] = {"generation": response.json()["generation"], "value": "0"}
@@ -78,7 +78,7 @@ class User(threading.Thread):
         name = self.random.choice(sorted(self.routes))
         value = str(int(self.routes[name]["value"]) + 1)
         headers = {"If-Match": f'"{self.routes[name]["generation"]}"'}
-        body = {"annotations": {"example.com/v": value}}
+        body = {"annotations": {"v": value}}
         response = self.call("edit", "PATCH", self.url(f"{name}/"), json=body, headers=headers)
         if response.status_code == 200:
             self.routes[name] = {"generation": response.json()["generation"], "value": value}
@@ -167,13 +167,13 @@ def converge(expected: dict[str, dict[str, str]], deleted: set[tuple[str, str]],
     for project, routes in expected.items():
         for name, value in routes.items():
             route = stored.get((project, name))
-            if route is None or route.annotations.get("example.com/v") != value:
+            if route is None or route.annotations.get("v") != value:
                 lost.append(f"{project}/{name}: stored {route and route.annotations}, expected {value}")
                 continue
             live = cluster.get("networking.k8s.io/v1", "Ingress", name, project)
             if (
                 not route.in_sync
-                or (live or {}).get("metadata", {}).get("annotations", {}).get("example.com/v") != value
+                or (live or {}).get("metadata", {}).get("annotations", {}).get("v") != value
             ):
                 lost.append(f"{project}/{name}: cluster has {live and live['metadata'].get('annotations')}")
     for project, name in deleted:

@@ -199,7 +199,7 @@ def seed_projects(names: list[str], admin, workspace) -> None:
 
 def route_body(name: str, project: str) -> dict:
     rule = {"host": f"{name}.{project}.bench.example.com", "paths": [{"path": "/", "service": "web", "port": 80}]}
-    return {"name": name, "rules": [rule], "annotations": {"example.com/team": "bench"}}
+    return {"name": name, "rules": [rule], "annotations": {"team": "bench"}}
 
 
 class Api:

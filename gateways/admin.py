@@ -11,7 +11,8 @@ class GatewayAdmin(ReadOnlyAdmin):
 
 @admin.register(AnnotationAllowance)
 class AnnotationAllowanceAdmin(admin.ModelAdmin):
-    """Platform admins extend a flavor's annotation allow-list here."""
+    """Platform admins allow annotation keys (or prefixes) on routes or gateway Services here."""
 
-    list_display = ["flavor", "key", "kind", "created"]
-    list_filter = ["flavor"]
+    list_display = ["key", "target", "kind", "choices", "created"]
+    list_filter = ["target", "kind"]
+    search_fields = ["key"]

@@ -73,7 +73,9 @@ class Gateway(ReconciledModel):
             errors["config"] = error.messages
         if self.flavor in flavors.FLAVORS and isinstance(self.service_annotations, dict):
             # The Service's annotations pass the same policy as a route's (gateways/policy.py).
-            problems = policy.check_annotations(self.service_annotations, self.flavor, AnnotationAllowance.as_policy())
+            problems = policy.check_annotations(
+                self.service_annotations, self.flavor, AnnotationAllowance.as_policy(), target=policy.GATEWAY_SERVICE
+            )
             if problems:
                 errors["service_annotations"] = problems
         if errors:
@@ -104,27 +106,48 @@ class Gateway(ReconciledModel):
 
 
 class AnnotationAllowance(models.Model):
-    """An annotation a platform admin added to a flavor's allow-list, with the check its values get.
-    Keys the policy never allows stay refused whatever is added here."""
+    """A key, or every key under a prefix, that a platform admin allowed on routes or on gateway
+    Services, with the check its values get. Keys the policy never allows stay refused whatever is
+    added here; keys under kubernetes.io and k8s.io can only be allowed one by one, on gateway Services."""
 
-    flavor = models.CharField(max_length=16, choices=flavors.FLAVOR_CHOICES)
-    key = models.CharField(max_length=63, help_text="The key without the controller prefix, e.g. proxy-next-upstream.")
+    target = models.CharField(max_length=16, choices=policy.TARGETS, default=policy.ROUTE)
+    key = models.CharField(
+        max_length=317,
+        help_text="A whole key (cert-manager.io/cluster-issuer, nginx.org/proxy-buffers) or a prefix ending in '/' "
+        "(example.com/).",
+    )
     kind = models.CharField(
         max_length=16,
-        choices=[(kind, kind) for kind in policy.VALUE_KINDS],
+        choices=[(kind, kind) for kind in policy.ALLOWANCE_KINDS],
+        help_text="The check values get; one-of takes the choices below.",
+    )
+    choices = models.CharField(
+        max_length=1024, blank=True, help_text="For one-of: the values allowed, comma-separated."
     )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["flavor", "key"], name="one_allowance_per_key")]
+        ordering = ["target", "key"]
+        constraints = [models.UniqueConstraint(fields=["target", "key"], name="one_allowance_per_target_key")]
 
     def __str__(self) -> str:
-        return f"{self.flavor}: {self.key} ({self.kind})"
+        return f"{self.get_target_display()}: {self.key} ({self.kind})"
+
+    @property
+    def choice_list(self) -> tuple[str, ...]:
+        return tuple(choice.strip() for choice in self.choices.split(",") if choice.strip())
+
+    def clean(self):
+        problems = policy.check_allowance(self.target, self.key, self.kind, self.choice_list)
+        if problems:
+            raise ValidationError(problems)
 
     @classmethod
-    def as_policy(cls) -> dict[str, dict[str, str]]:
-        """{flavor: {key: value kind}} for gateways.policy."""
-        extra: dict[str, dict[str, str]] = {}
-        for flavor, key, kind in cls.objects.values_list("flavor", "key", "kind"):
-            extra.setdefault(flavor, {})[key] = kind
-        return extra
+    def as_policy(cls) -> policy.Allowances:
+        """{target: {key or prefix: Allowance}} for gateways.policy."""
+        allowances: policy.Allowances = {}
+        for allowance in cls.objects.all():
+            allowances.setdefault(allowance.target, {})[allowance.key] = policy.Allowance(
+                allowance.kind, allowance.choice_list
+            )
+        return allowances

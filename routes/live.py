@@ -2,12 +2,14 @@
 from the cluster are fine in a web request; no secret data ever leaves this module."""
 
 import base64
+import time
 from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from console import cluster
+from gateways import flavors
 
 TLS_TYPE = "kubernetes.io/tls"
 
@@ -102,3 +104,27 @@ def backends_missing(spec) -> list[str]:
         return missing_backends(spec.namespace, pairs)
     except cluster.ClusterError:
         return []
+
+
+_crd_checked = {"at": 0.0, "served": False}
+CRD_RECHECK_SECONDS = 10
+
+
+def ingress_routes_served(fresh: bool = False) -> bool:
+    """Whether the cluster serves Traefik's IngressRoute CRD. Routes of Traefik gateways ask
+    afresh; cleaning up after other routes may use an answer up to 10 seconds old."""
+    now = time.monotonic()
+    if fresh or now - _crd_checked["at"] > CRD_RECHECK_SECONDS:
+        try:
+            cluster.request("GET", "/apis/traefik.io/v1alpha1")
+            served = True
+        except cluster.NotFound:
+            served = False
+        _crd_checked.update(at=now, served=served)
+    return _crd_checked["served"]
+
+
+def renders_ingress_routes(gateway, fresh: bool = False) -> bool:
+    """Whether a gateway's routes become Traefik IngressRoutes rather than an Ingress: a Traefik
+    gateway on a cluster that serves the IngressRoute CRD."""
+    return gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh)

@@ -3,7 +3,6 @@ gateway, host claims decide admission, the answer comes back as conditions and v
 
 import hashlib
 import json
-import time
 
 from celery import shared_task
 from django.db import transaction
@@ -93,7 +92,7 @@ def apply_route(route: Route, gateway) -> str:
         )
         requeue_if_changed(route, generation, current)
         return "not admitted"
-    traefik_crd = gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh=True)
+    traefik_crd = gateway.flavor == flavors.TRAEFIK and live.ingress_routes_served(fresh=True)
     wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
     check_namespace(wanted, route.namespace)
     applied, load_balancer = put_in_cluster(route, wanted)
@@ -212,24 +211,6 @@ def remove_route(route: Route) -> str:
     return "deleted"
 
 
-_crd_checked = {"at": 0.0, "served": False}
-CRD_RECHECK_SECONDS = 10
-
-
-def ingress_routes_served(fresh: bool = False) -> bool:
-    """Whether the cluster serves Traefik's IngressRoute CRD. Routes of Traefik gateways ask
-    afresh; cleaning up after other routes may use an answer up to 10 seconds old."""
-    now = time.monotonic()
-    if fresh or now - _crd_checked["at"] > CRD_RECHECK_SECONDS:
-        try:
-            cluster.request("GET", "/apis/traefik.io/v1alpha1")
-            served = True
-        except cluster.NotFound:
-            served = False
-        _crd_checked.update(at=now, served=served)
-    return _crd_checked["served"]
-
-
 # Ready reasons that wait on something outside the route which tells no one when it changes: a
 # host held by another route, a backend Service, the gateway's address. (A gateway's readiness
 # does tell: routes follow their gateway.)
@@ -237,7 +218,7 @@ WAITING_ON_OTHERS = ("HostAlreadyClaimed", "BackendNotFound", "WaitingForGateway
 
 
 def served_kinds() -> list[tuple[str, str]]:
-    return ALL_KINDS if ingress_routes_served() else render.INGRESS_KINDS
+    return ALL_KINDS if live.ingress_routes_served() else render.INGRESS_KINDS
 
 
 def drifted_routes() -> list[int]:

@@ -7,6 +7,7 @@ each controller flavor; the wizard pre-fills the same annotations. Route annotat
 from console.cluster import label_key, ownership_labels
 from console.validators import is_number
 from gateways import flavors
+from gateways.policy import TRAEFIK_PREFIX
 from routes.spec import RouteSpec
 from routes.validators import TLS_PROTOCOLS
 
@@ -98,32 +99,52 @@ def traefik_match(host: str, path) -> str:
     return f"Host(`{host}`) && {matcher}(`{path.path}`)"
 
 
+def traefik_settings(annotations: dict) -> dict[str, str]:
+    """The route's Traefik keys without their prefix. IngressRoutes do not read annotations, so the
+    renderer turns each allowed key into the field it stands for (gateways/policy.py lists them)."""
+    return {
+        key.removeprefix(TRAEFIK_PREFIX): value for key, value in annotations.items() if key.startswith(TRAEFIK_PREFIX)
+    }
+
+
+def traefik_service(rule, path, settings: dict[str, str]) -> dict:
+    service = {"name": path.service, "port": int(path.port) if is_number(str(path.port)) else path.port}
+    scheme = settings.get("service.serversscheme") or ("h2c" if rule.protocol == "grpc" else "")
+    if scheme:
+        service["scheme"] = scheme
+    if settings.get("service.sticky.cookie") == "true":
+        cookie = {"name": settings["service.sticky.cookie.name"]} if settings.get("service.sticky.cookie.name") else {}
+        service["sticky"] = {"cookie": cookie}
+    return service
+
+
+def traefik_route(rule, path, settings: dict[str, str]) -> dict:
+    route = {"kind": "Rule", "match": traefik_match(rule.host, path)}
+    if settings.get("router.priority"):
+        route["priority"] = int(settings["router.priority"])
+    route["services"] = [traefik_service(rule, path, settings)]
+    return route
+
+
 def ingress_routes(spec: RouteSpec, gateway, owner: str) -> list[dict]:
-    """Traefik IngressRoutes of a route: one for plain rules, one per TLS secret for secure rules."""
+    """Traefik IngressRoutes of a route: one for plain rules, one per TLS secret for secure rules.
+    The route's Traefik keys take effect as fields; its annotations are kept as they are."""
     groups: dict[str, list] = {}
     for rule in spec.rules:
         groups.setdefault(rule.tls_secret if rule.protocol in TLS_PROTOCOLS else "", []).append(rule)
+    settings = traefik_settings(spec.annotations)
+    entry_points = [item.strip() for item in settings.get("router.entrypoints", "").split(",") if item.strip()]
     annotations = {**spec.annotations, "kubernetes.io/ingress.class": gateway.ingress_class}
     manifests = []
     for index, (secret, rules) in enumerate(groups.items()):
-        routes = [
-            {
-                "kind": "Rule",
-                "match": traefik_match(rule.host, path),
-                "services": [
-                    {
-                        "name": path.service,
-                        "port": int(path.port) if is_number(str(path.port)) else path.port,
-                        **({"scheme": "h2c"} if rule.protocol == "grpc" else {}),
-                    }
-                ],
-            }
-            for rule in rules
-            for path in rule.paths
-        ]
-        body = {"entryPoints": ["websecure" if secret else "web"], "routes": routes}
+        body = {
+            "entryPoints": entry_points or ["websecure" if secret else "web"],
+            "routes": [traefik_route(rule, path, settings) for rule in rules for path in rule.paths],
+        }
         if secret:
             body["tls"] = {"secretName": secret}
+        elif settings.get("router.tls") == "true":
+            body["tls"] = {}
         name = spec.name if index == 0 else f"{spec.name}-{index}"
         manifests.append(
             {

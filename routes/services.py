@@ -100,12 +100,19 @@ def validate_spec(
                 "ingress-nginx sets the backend protocol for a whole route: put gRPC rules in a route of their own.",
             )
     allowances = AnnotationAllowance.as_policy() if allowances is None else allowances
-    problems = policy.check_annotations(spec.annotations, gateway.flavor, allowances)
+    problems = policy.check_annotations(
+        spec.annotations, gateway.flavor, allowances, renders=lambda: rendered_as(gateway)
+    )
     if problems:
         errors.add("annotations", *problems)
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
     errors.raise_any()
+
+
+def rendered_as(gateway: Gateway) -> str:
+    """What the gateway's routes become in the cluster, for the policy's Traefik checks."""
+    return policy.INGRESS_ROUTE if live.renders_ingress_routes(gateway) else policy.INGRESS
 
 
 def enabled_gateway(project) -> Gateway:

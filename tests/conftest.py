@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -286,6 +287,16 @@ def make_user(db):
         )
 
     return make
+
+
+@pytest.fixture
+def shipped_allowances(db):
+    """The annotation allowances a data migration ships (the cloud load-balancer keys). A
+    transactional test empties every table when it ends, migration data included, so the tests that
+    need these install them again, the migration's own way."""
+    from django.apps import apps
+
+    import_module("gateways.migrations.0005_cloud_load_balancer_allowances").allow(apps, None)
 
 
 @pytest.fixture

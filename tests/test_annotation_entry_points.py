@@ -17,7 +17,18 @@ pytestmark = pytest.mark.cluster
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FORBIDDEN = ["\n", "\r", "{", "}", ";", "'", '"', "#", "$", "\\"]
-RESERVED = ["kubernetes.io/ingress.class", "k8s.io/anything", "kubeconsole.io/owner"]
+RESERVED = [
+    "kubernetes.io/ingress.class",
+    "k8s.io/anything",
+    "kubeconsole.io/owner",
+    "service.kubernetes.io/topology-mode",
+]
+# Keys under prefixes nobody allowed, and the key that would publish DNS for another tenant's host.
+NOT_ALLOWED = [
+    ("external-dns.alpha.kubernetes.io/hostname", "victim.example.com", "never allowed"),
+    ("acme.example/x", "y", "ask a platform admin"),
+    ("cert-manager.io/cluster-issuer", "letsencrypt", "ask a platform admin"),
+]
 
 # (flavor, key, value, what the message says)
 CASES = (
@@ -25,6 +36,7 @@ CASES = (
     + [(flavor, key, value, message) for flavor, key, value, message in BAD_VALUES]
     + [(flavor, "example.com/note", f"a{char}b", "never allowed") for flavor in FLAVORS for char in FORBIDDEN]
     + [(flavor, key, "x", "reserved") for flavor in FLAVORS for key in RESERVED]
+    + [(flavor, key, value, message) for flavor in FLAVORS for key, value, message in NOT_ALLOWED]
     + [
         ("ingress-nginx", "nginx.ingress.kubernetes.io/limit-rps", "other-ns/thing", "another namespace"),
         ("nginx-inc", "nginx.org/grpc-services", "other-ns/greeter", "another namespace"),
@@ -193,3 +205,22 @@ def test_gateway_wizard_service_annotations(shop, alice, calls, django_capture_o
         return response.status_code, " ".join(form.errors.get("service_annotations", [])) if form else ""
 
     assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+
+
+def test_a_shipped_cloud_load_balancer_key_passes_on_the_gateway_and_is_refused_on_a_route(
+    shop, alice, olga, shipped_allowances, calls, django_capture_on_commit_callbacks
+):
+    key = "service.beta.kubernetes.io/aws-load-balancer-internal"
+    response = api_as(alice).put(
+        f"/api/v1/projects/{shop.name}/gateway/", {"service_annotations": {key: "true"}}, format="json"
+    )
+    assert response.status_code == 202, response.json()
+    assert Gateway.objects.get(project=shop).service_annotations == {key: "true"}
+
+    before = snapshot(shop)
+    with django_capture_on_commit_callbacks() as queued:
+        body = {"name": "back-end", "rules": [RULE], "annotations": {key: "true"}}
+        response = api_as(olga).post(f"/api/v1/projects/{shop.name}/routes/", body, format="json")
+    assert response.status_code == 400
+    assert "reserved for Kubernetes" in " ".join(response.json()["annotations"])
+    assert (snapshot(shop), queued, [call for call in calls if call[0] != "GET"]) == (before, [], [])

@@ -54,18 +54,18 @@ def test_if_match_carries_the_generation_too(editors, django_capture_on_commit_c
     etag = first.get(url).headers["ETag"]
     assert etag == '"1"'
     assert (
-        first.patch(url, {"annotations": {"example.com/team": "a"}}, format="json", HTTP_IF_MATCH=etag).status_code
+        first.patch(url, {"annotations": {"team": "a"}}, format="json", HTTP_IF_MATCH=etag).status_code
         == 200
     )
     with django_capture_on_commit_callbacks() as queued:
-        stale = second.patch(url, {"annotations": {"example.com/team": "b"}}, format="json", HTTP_IF_MATCH=etag)
+        stale = second.patch(url, {"annotations": {"team": "b"}}, format="json", HTTP_IF_MATCH=etag)
         info = second.patch(url, {"alias": "Shop"}, format="json", HTTP_IF_MATCH=etag)
         garbled = second.patch(url, {"alias": "Shop"}, format="json", HTTP_IF_MATCH="yesterday")
     assert (stale.status_code, info.status_code, garbled.status_code) == (409, 409, 400)
     assert "If-Match" in garbled.json()["generation"][0]
     assert queued == []
     route = Route.objects.get(name="front-end")
-    assert (route.annotations, route.alias) == ({"example.com/team": "a"}, "")
+    assert (route.annotations, route.alias) == ({"team": "a"}, "")
     fresh = second.get(url)
     assert second.patch(url, {"alias": "Shop"}, format="json", HTTP_IF_MATCH=fresh.headers["ETag"]).status_code == 200
 
@@ -82,18 +82,18 @@ def test_an_older_reconcile_landing_last_is_undone(live_cluster, ready_project, 
     cluster.apply(backend_service(project.namespace, "front-end"))
     gateway_services.configure_gateway(project, access_mode="NodePort")
     gateway = wait_for(lambda: (g := Gateway.objects.get(project=project)).in_sync and g.node_ports and g, what="gw")
-    route = route_services.create_route(project, body(annotations={"example.com/v": "one"}))
+    route = route_services.create_route(project, body(annotations={"v": "one"}))
     wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, what="first apply")
     older_run = Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
     older_run.applied = {}  # it read its row before its own first apply was recorded
 
-    route_services.update_route(route, body(annotations={"example.com/v": "two"}))
+    route_services.update_route(route, body(annotations={"v": "two"}))
     wait_for(lambda: Route.objects.get(pk=route.pk).observed_generation == 2, what="second apply")
     apply_route(older_run, gateway)  # the late writes of the older run
 
     def cluster_has_generation_two():
         found = cluster.get("networking.k8s.io/v1", "Ingress", "front-end", project.namespace)
-        return found and found["metadata"]["annotations"].get("example.com/v") == "two"
+        return found and found["metadata"]["annotations"].get("v") == "two"
 
     wait_for(cluster_has_generation_two, timeout=30, what="the newest spec to be applied again")
     assert Route.objects.get(pk=route.pk).in_sync

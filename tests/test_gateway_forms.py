@@ -75,7 +75,7 @@ def test_bad_gateway_settings_are_refused_on_the_field_and_nothing_is_written(
     assert queued == []
 
 
-def test_project_admin_enables_through_the_api(shop, django_capture_on_commit_callbacks):
+def test_project_admin_enables_through_the_api(shop, shipped_allowances, django_capture_on_commit_callbacks):
     body = {
         "access_mode": "LoadBalancer",
         "replicas": 2,
@@ -170,7 +170,7 @@ def test_wizard_validates_each_step_before_the_next(shop):
     assert not Gateway.objects.exists()
 
 
-def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop):
+def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, shipped_allowances):
     alice = logged_in("alice")
     response = wizard_post(
         alice,
@@ -180,8 +180,8 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop):
         **{
             "config-key": ["read-timeout"],
             "config-value": ["60"],
-            "service_annotations-key": ["a.io/b"],
-            "service_annotations-value": ["c"],
+            "service_annotations-key": ["metallb.io/address-pool"],
+            "service_annotations-value": ["public"],
         },
     )
     assert response.status_code == 204
@@ -189,12 +189,12 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop):
     gateway = Gateway.objects.get(project=shop)
     assert (gateway.config, gateway.service_annotations, gateway.tracing) == (
         {"read-timeout": "60"},
-        {"a.io/b": "c"},
+        {"metallb.io/address-pool": "public"},
         True,
     )
 
     edit = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
-    assert "Edit Gateway" in edit and 'value="a.io/b"' in edit
+    assert "Edit Gateway" in edit and 'value="metallb.io/address-pool"' in edit
     response = wizard_post(alice, 2, go="save", access_mode="LoadBalancer", replicas="3")
     assert response.status_code == 204
     gateway.refresh_from_db()

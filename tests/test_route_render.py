@@ -165,6 +165,48 @@ def test_traefik_with_its_crd_renders_ingress_routes_with_h2c_for_grpc():
     }
 
 
+def test_traefik_keys_take_effect_as_ingress_route_fields():
+    settings = {
+        "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure",
+        "traefik.ingress.kubernetes.io/router.tls": "true",
+        "traefik.ingress.kubernetes.io/router.priority": "42",
+        "traefik.ingress.kubernetes.io/service.serversscheme": "https",
+        "traefik.ingress.kubernetes.io/service.sticky.cookie": "true",
+        "traefik.ingress.kubernetes.io/service.sticky.cookie.name": "shop_route",
+        "team": "socks",
+    }
+    spec = route(rule("shop.example.com"), annotations=settings)
+    [ingress_route] = render.manifests(spec, gateway(flavor="traefik"), "route-9", ingress_routes_served=True)
+    assert ingress_route["spec"] == {
+        "entryPoints": ["web", "websecure"],
+        "routes": [
+            {
+                "kind": "Rule",
+                "match": "Host(`shop.example.com`) && PathPrefix(`/`)",
+                "priority": 42,
+                "services": [
+                    {"name": "front-end", "port": 80, "scheme": "https", "sticky": {"cookie": {"name": "shop_route"}}}
+                ],
+            }
+        ],
+        "tls": {},
+    }
+    # The annotations stay on the object as the route has them, beside the class.
+    assert ingress_route["metadata"]["annotations"] == {
+        **settings,
+        "kubernetes.io/ingress.class": "kubeconsole-sock-shop",
+    }
+
+
+def test_a_sticky_cookie_without_a_name_and_no_settings_at_all():
+    sticky = route(
+        rule("shop.example.com"), annotations={"traefik.ingress.kubernetes.io/service.sticky.cookie": "true"}
+    )
+    [with_cookie] = render.manifests(sticky, gateway(flavor="traefik"), "route-9", ingress_routes_served=True)
+    assert with_cookie["spec"]["routes"][0]["services"] == [{"name": "front-end", "port": 80, "sticky": {"cookie": {}}}]
+    assert with_cookie["spec"]["entryPoints"] == ["web"] and "tls" not in with_cookie["spec"]
+
+
 def test_auto_hosts_use_nip_io_on_the_gateway_address_or_the_default_domain():
     assert hosts.auto_host("front-end", "sock-shop", gateway()) == "front-end.sock-shop.192.168.1.10.nip.io"
     assert hosts.auto_host("front-end", "sock-shop", gateway(default_domain="apps.example.com")) == (
