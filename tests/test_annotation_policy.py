@@ -317,3 +317,20 @@ def test_platform_admins_cannot_allow_what_the_policy_never_allows(target, key, 
 )
 def test_platform_admins_can_allow_keys_and_prefixes(target, key, kind):
     assert policy.check_allowance(target, key, kind, ()) == {}
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_an_allowance_the_policy_never_allows_and_keeps_a_good_one(admin_client):
+    from gateways.models import AnnotationAllowance
+
+    url = "/admin/gateways/annotationallowance/add/"
+    refused = admin_client.post(
+        url, {"target": "route", "key": "external-dns.alpha.kubernetes.io/hostname", "kind": "text", "choices": ""}
+    )
+    assert refused.status_code == 200 and "never allowed" in refused.content.decode()
+    assert not AnnotationAllowance.objects.filter(key__startswith="external-dns").exists()
+
+    good = {"target": "route", "key": "cert-manager.io/cluster-issuer", "kind": "one-of", "choices": "letsencrypt, ca"}
+    assert admin_client.post(url, good).status_code == 302
+    allowed = AnnotationAllowance.as_policy()[policy.ROUTE]["cert-manager.io/cluster-issuer"]
+    assert allowed == policy.Allowance(policy.ONE_OF, ("letsencrypt", "ca"))
