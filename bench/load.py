@@ -171,10 +171,7 @@ def converge(expected: dict[str, dict[str, str]], deleted: set[tuple[str, str]],
                 lost.append(f"{project}/{name}: stored {route and route.annotations}, expected {value}")
                 continue
             live = cluster.get("networking.k8s.io/v1", "Ingress", name, project)
-            if (
-                not route.in_sync
-                or (live or {}).get("metadata", {}).get("annotations", {}).get("v") != value
-            ):
+            if not route.in_sync or (live or {}).get("metadata", {}).get("annotations", {}).get("v") != value:
                 lost.append(f"{project}/{name}: cluster has {live and live['metadata'].get('annotations')}")
     for project, name in deleted:
         if (project, name) in stored or cluster.get("networking.k8s.io/v1", "Ingress", name, project):

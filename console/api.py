@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from console.cluster import ClusterError, ClusterUnavailable
+from console.validators import is_number
 
 # Error codes that mean "this clashes with something that exists" (or with a newer copy): 409, not 400.
 CONFLICT_CODES = {"unique", "not_empty", "stale"}
@@ -49,3 +50,17 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "You may not do this."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
+
+
+def expected_generation(request, data: dict) -> int | None:
+    """The generation the client edited: `generation` in the body, else an If-Match ETag (as the
+    object's answers carry it). None: the client did not say, and the edit is not checked."""
+    if data.get("generation") is not None:
+        return data["generation"]
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    digits = header.removeprefix("W/").strip('"')
+    if not is_number(digits):
+        raise DjangoValidationError({"generation": 'If-Match must be an ETag this API returned, such as "3".'})
+    return int(digits)

@@ -1,5 +1,8 @@
 """Form pieces shared by the apps' wizards."""
 
+import re
+from dataclasses import dataclass
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -57,3 +60,64 @@ class KeyValueField(forms.Field):
 
     def prepare_value(self, value):
         return value
+
+
+@dataclass(frozen=True)
+class Action:
+    """A wizard or editor button: its verb and the rule and path it points at, if any."""
+
+    verb: str
+    rule: int | None = None
+    path: int | None = None
+
+
+ACTION = re.compile(r"(?P<verb>[a-z]+(?:-[a-z]+)?)(?:-(?P<rule>[0-9]{1,3})(?:-(?P<path>[0-9]{1,3}))?)?")
+# Verbs that point at a rule, and at a path of a rule.
+RULE_VERBS = {"remove-rule", "add-path"}
+PATH_VERBS = {"remove-path"}
+
+
+class WizardState(forms.Form):
+    """Where a wizard or an edit dialog is and what its button asked for, read from the request and
+    checked like any other input: a step the wizard has, an action the page offers (with indexes of
+    rules and paths that exist), and the generation an edit form was opened at (0: before the object
+    existed). Both wizards and the edit dialogs read their state through it."""
+
+    step = forms.IntegerField(required=False, min_value=0)
+    action = forms.CharField(required=False, max_length=32)
+    generation = forms.IntegerField(required=False, min_value=0)
+
+    def __init__(self, data, *, actions: set[str], default: str, steps: int = 1, rules: list[dict] | None = None):
+        super().__init__(data)
+        self.verbs, self.default, self.steps, self.rules = actions, default, steps, rules or []
+
+    def clean_step(self) -> int:
+        step = self.cleaned_data["step"] or 0
+        if step >= self.steps:
+            raise ValidationError(f"This wizard has no step {step + 1}; it starts again from the first.")
+        return step
+
+    def clean_action(self) -> Action:
+        text = self.cleaned_data["action"] or self.default
+        match = ACTION.fullmatch(text)
+        verb = match["verb"] if match else ""
+        indexes = tuple(int(match[part]) for part in ("rule", "path") if match and match[part] is not None)
+        wanted = 2 if verb in PATH_VERBS else 1 if verb in RULE_VERBS else 0
+        if verb not in self.verbs or len(indexes) != wanted:
+            raise ValidationError(f"'{text}' is not something this form can do.")
+        action = Action(verb, *indexes)
+        if action.rule is not None and action.rule >= len(self.rules):
+            raise ValidationError(f"There is no rule {action.rule + 1} (any more).")
+        if action.path is not None and action.path >= len(self.rules[action.rule]["paths"]):
+            raise ValidationError(f"Rule {action.rule + 1} has no path {action.path + 1} (any more).")
+        return action
+
+    @property
+    def problems(self) -> list[str]:
+        return [message for messages in self.errors.values() for message in messages]
+
+    def value(self, name: str):
+        """The checked value of a field, or its fallback when the request's was refused."""
+        if self.is_valid() or name in self.cleaned_data:
+            return self.cleaned_data[name]
+        return {"step": 0, "action": Action(self.default), "generation": None}[name]

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
@@ -94,3 +95,12 @@ def fill_ready_reason(app_label: str, model_name: str):
                 model.objects.filter(pk=pk).update(ready_reason=ready["reason"])
 
     return fill
+
+
+def stale_edit(what: str, current: int, edited: int) -> ValidationError:
+    """The error for an edit made from an older copy of a reconciled row (the API answers 409)."""
+    message = (
+        f"The {what} was changed by someone else (generation {current}, you edited {edited}); "
+        "reload it and make your change again."
+    )
+    return ValidationError({"generation": ValidationError(message, code="stale")})

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from console.models import stale_edit
 from console.reconcile import changed, enqueue
 from gateways.models import Gateway
 from gateways.reconcile import reconcile_gateway
@@ -27,12 +28,17 @@ def _audit(by, gateway: Gateway, before: dict | None) -> None:
 
 
 @transaction.atomic
-def configure_gateway(project, *, by=None, **settings) -> Gateway:
-    """Enables the project's gateway, or changes it in place. Raises ValidationError on bad input."""
+def configure_gateway(project, *, by=None, expected_generation: int | None = None, **settings) -> Gateway:
+    """Enables the project's gateway, or changes it in place. Raises ValidationError on bad input,
+    and on an edit made from a stale copy: `expected_generation` is the generation the caller read
+    (0 when there was no gateway yet)."""
     unknown = set(settings) - set(Gateway.SETTINGS)
     if unknown:
         raise TypeError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
     gateway = Gateway.objects.select_for_update().filter(project=project).first()
+    current = gateway.generation if gateway else 0
+    if expected_generation is not None and expected_generation != current:
+        raise stale_edit("gateway", current, expected_generation)
     created = gateway is None
     before = None if created else snapshot(gateway)
     if created:

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from console.forms import WizardState
 from console.views import finish
 from gateways import flavors, services
 from gateways.forms import GatewayForm
@@ -27,29 +28,45 @@ def gateway_page(request, name):
     return render(request, template, context)
 
 
+WIZARD_VERBS = {"back", "next", "save"}
+STALE = (
+    "Someone else changed this gateway while you had it open; here are its current settings. Make your change again."
+)
+
+
 @login_required
 def gateway_wizard(request, name):
-    """Enable or edit the gateway, a step at a time (htmx swaps the wizard in the modal)."""
+    """Enable or edit the gateway, a step at a time (htmx swaps the wizard in the modal). The form
+    carries the generation it was opened at, so a save over someone else's change is refused."""
     project = visible_project(request, name)
     perms.require(request.user, "manage_gateway", project)
-    gateway = services.gateway_of(project) or Gateway(project=project)
-    step = 0
+    gateway = services.gateway_of(project) or Gateway(project=project, generation=0)
+    step, problems, generation = 0, [], gateway.generation
     if request.method == "POST":
         form = GatewayForm(request.POST, instance=Gateway(project=project))
-        step = min(int(request.POST.get("step", 0) or 0), len(GatewayForm.STEPS) - 1)
+        state = WizardState(request.POST, actions=WIZARD_VERBS, default="next", steps=len(GatewayForm.STEPS))
+        state.is_valid()
+        step, action, problems = state.value("step"), state.value("action"), state.problems
+        if state.value("generation") is not None:
+            generation = state.value("generation")
         valid = form.is_valid()
-        if not form.step_errors(step):
-            if request.POST.get("go") == "back":
-                step = max(step - 1, 0)
-            elif step < len(GatewayForm.STEPS) - 1:
-                step += 1
-            elif valid:
-                try:
-                    services.configure_gateway(project, by=request.user, **form.settings())
-                except ValidationError as error:
+        if problems or form.step_errors(step):
+            pass
+        elif action.verb == "back":
+            step = max(step - 1, 0)
+        elif step < len(GatewayForm.STEPS) - 1:
+            step += 1
+        elif valid:
+            try:
+                services.configure_gateway(project, by=request.user, expected_generation=generation, **form.settings())
+            except ValidationError as error:
+                if "generation" not in getattr(error, "error_dict", {}):
                     add_service_errors(form, error)
                 else:
-                    return back_to_gateway(request, project)
+                    gateway = services.gateway_of(project)
+                    form, step, generation, problems = GatewayForm(instance=gateway), 0, gateway.generation, [STALE]
+            else:
+                return back_to_gateway(request, project)
     else:
         form = GatewayForm(instance=gateway)
     context = {
@@ -59,9 +76,12 @@ def gateway_wizard(request, name):
         "last_step": len(GatewayForm.STEPS) - 1,
         "editing": gateway.pk is not None and gateway.enabled,
         "flavor_notes": {key: flavor.note for key, flavor in flavors.FLAVORS.items() if flavor.note},
+        "generation": generation,
+        "problems": problems,
     }
     template = "gateways/partials/wizard.html" if request.htmx else "gateways/wizard_page.html"
-    return render(request, template, context, status=400 if form.is_bound and form.errors else 200)
+    status = 409 if problems == [STALE] else 400 if problems or (form.is_bound and form.errors) else 200
+    return render(request, template, context, status=status)
 
 
 def back_to_gateway(request, project):

@@ -8,8 +8,7 @@ import re
 
 from django import forms
 
-from console.forms import KeyValueField
-from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS
+from console.forms import Action, KeyValueField
 
 RULE_FIELD = re.compile(r"^rule-(\d+)-(host_mode|host|protocol|tls_secret)$")
 PATH_FIELD = re.compile(r"^rule-(\d+)-path-(\d+)-(path|path_type|service|port)$")
@@ -51,21 +50,21 @@ def field_name(dotted: str) -> str:
     return f"{name}-{parts[2]}" if len(parts) > 2 else name
 
 
-def edit_rules(rules: list[dict], action: str) -> list[dict]:
-    """Applies an editor action: add-rule, remove-rule-I, add-path-I, remove-path-I-J."""
+EDITOR_VERBS = {"add-rule", "remove-rule", "add-path", "remove-path", "refresh"}
+
+
+def edit_rules(rules: list[dict], action: Action) -> list[dict]:
+    """Applies a rules-editor action whose indexes WizardState checked: add-rule, remove-rule (never
+    the last), add-path, remove-path (never a rule's last), refresh (nothing)."""
     rules = [dict(rule, paths=list(rule["paths"])) for rule in rules]
-    if action == "add-rule":
+    if action.verb == "add-rule":
         rules.append(empty_rule())
-    elif match := re.fullmatch(r"remove-rule-(\d+)", action):
-        index = int(match[1])
-        if len(rules) > 1 and index < len(rules):
-            rules.pop(index)
-    elif match := re.fullmatch(r"add-path-(\d+)", action):
-        rules[int(match[1])]["paths"].append(empty_path())
-    elif match := re.fullmatch(r"remove-path-(\d+)-(\d+)", action):
-        paths = rules[int(match[1])]["paths"]
-        if len(paths) > 1:
-            paths.pop(int(match[2]))
+    elif action.verb == "remove-rule" and len(rules) > 1:
+        rules.pop(action.rule)
+    elif action.verb == "add-path":
+        rules[action.rule]["paths"].append(empty_path())
+    elif action.verb == "remove-path" and len(rules[action.rule]["paths"]) > 1:
+        rules[action.rule]["paths"].pop(action.path)
     return rules
 
 
@@ -93,6 +92,3 @@ class AnnotationsForm(forms.Form):
 
 class YamlForm(forms.Form):
     manifest = forms.CharField(widget=forms.Textarea(attrs={"rows": 28, "spellcheck": "false", "class": "code"}))
-
-
-CHOICES = {"host_mode": HOST_MODES, "protocol": PROTOCOLS, "path_type": PATH_TYPES}

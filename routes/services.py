@@ -6,6 +6,7 @@ route ("rules.0.paths.1.path"), before anything is written."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from console.models import stale_edit
 from console.reconcile import changed, enqueue
 from console.validators import validate_annotations_size
 from gateways import flavors, policy
@@ -227,11 +228,7 @@ def locked(route: Route, expected_generation: int | None) -> Route:
     """The route's row, locked for this transaction; refuses an edit made from a stale copy."""
     route = Route.objects.select_for_update(of=("self",)).select_related("project", "gateway").get(pk=route.pk)
     if expected_generation is not None and expected_generation != route.generation:
-        message = (
-            f"The route was changed by someone else (generation {route.generation}, you edited "
-            f"{expected_generation}); reload it and make your change again."
-        )
-        raise ValidationError({"generation": ValidationError(message, code="stale")})
+        raise stale_edit("route", route.generation, expected_generation)
     return route
 
 

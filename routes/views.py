@@ -9,12 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from console import cluster
+from console.forms import WizardState
 from console.views import finish
 from gateways.models import Gateway
 from routes import hosts, live, services, yaml_mapping
 from routes import render as route_render
 from routes import spec as route_spec
 from routes.forms import (
+    EDITOR_VERBS,
     AdvancedForm,
     AnnotationsForm,
     BasicForm,
@@ -32,7 +34,8 @@ from tenants.forms import ConfirmNameForm
 from tenants.views import project_context, visible_project
 
 WIZARD_STEPS = ["Basic Info", "Rules", "Advanced"]
-EDITOR_ACTIONS = ("add-rule", "remove-rule-", "add-path-", "remove-path-", "refresh")
+WIZARD_VERBS = {"next", "back", "create", *EDITOR_VERBS}
+STALE = "Someone else changed this route while you had it open; here is the current version. Make your change again."
 
 
 def project_for(request, name, action):
@@ -182,10 +185,6 @@ def editor_context(project, gateway, rules, errors):
     }
 
 
-def is_editor_action(action: str) -> bool:
-    return action.startswith(EDITOR_ACTIONS)
-
-
 def advanced_errors(form: AdvancedForm, spec, gateway) -> None:
     try:
         services.validate_spec(spec, gateway, check_cluster=False)
@@ -204,25 +203,27 @@ def route_create(request, name):
     gateway = enabled_gateway(project)
     if gateway is None:
         return redirect("project-routes", project.name)
-    step, errors = 0, {}
+    step, errors, problems = 0, {}, []
     if request.method == "POST":
-        step = min(max(int(request.POST.get("step", 0) or 0), 0), len(WIZARD_STEPS) - 1)
-        action = request.POST.get("action", "next")
         basic, advanced = BasicForm(request.POST), AdvancedForm(request.POST)
         rules = rules_from_post(request.POST) or [empty_rule()]
-        if is_editor_action(action):
+        state = WizardState(request.POST, actions=WIZARD_VERBS, default="next", steps=len(WIZARD_STEPS), rules=rules)
+        step, action, problems = state.value("step"), state.value("action"), state.problems
+        if problems:
+            pass  # shown above the step, nothing else is done
+        elif action.verb in EDITOR_VERBS:
             rules = edit_rules(rules, action)
-        elif action == "back":
-            step -= 1
+        elif action.verb == "back":
+            step = max(step - 1, 0)
         else:
             valid = step_valid(
-                project, gateway, basic, rules, advanced, errors, through=step if action == "next" else 2
+                project, gateway, basic, rules, advanced, errors, through=step if action.verb == "next" else 2
             )
-            if valid and action == "next":
+            if valid and action.verb == "next" and step < len(WIZARD_STEPS) - 1:
                 step += 1
                 if step == 2:
                     advanced = prefilled(advanced, project, rules, gateway)
-            elif valid and action == "create":
+            elif valid and action.verb == "create":
                 created = create(request.user, project, gateway, basic, rules, advanced, errors)
                 if created:
                     return finish(request, reverse("route-detail", args=[project.name, created.name]))
@@ -238,8 +239,9 @@ def route_create(request, name):
         step=step,
         steps=WIZARD_STEPS,
         last_step=len(WIZARD_STEPS) - 1,
+        problems=problems,
     )
-    status = 400 if errors or basic.errors or advanced.errors else 200
+    status = 400 if problems or errors or basic.errors or advanced.errors else 200
     template = "routes/partials/wizard.html" if request.htmx else "routes/wizard.html"
     return render(request, template, context, status=status)
 
@@ -395,88 +397,163 @@ DIALOGS = {
 
 
 def dialog(request, template, context, status=200):
+    """A route's dialog. Edit forms carry the generation they were opened at (the route's, unless
+    the context holds the one a refused submit brought), so that a save can tell it is stale."""
     title, url_name, extra = DIALOGS[template]
     route = context["route"]
     action = reverse(url_name, args=[route.project.name, route.name])
     context = {**context, **extra, "title": f"{title}: {route.name}", "action": action}
+    if context.get("generation") is None:
+        context["generation"] = route.generation
     return render(request, f"routes/partials/{template}", context, status=status)
+
+
+def dialog_state(request, rules: list[dict] | None = None) -> WizardState:
+    """What an edit dialog's submit asked for: Save (or a rules-editor action) and the generation."""
+    actions = {"save", *EDITOR_VERBS} if rules is not None else {"save"}
+    state = WizardState(request.POST, actions=actions, default="save", rules=rules)
+    state.is_valid()
+    return state
+
+
+def is_stale(error: ValidationError) -> bool:
+    return any(e.code == "stale" for e in getattr(error, "error_dict", {}).get("generation", []))
+
+
+def reopened(request, name, route_name, template, context_for):
+    """The dialog again, after someone else's change won: the current route, its current values
+    and generation, and the message saying so. Nothing of the refused submit was written."""
+    current = route_for(request, name, route_name, "edit_route")
+    return dialog(request, template, {**context_for(current), "problems": [STALE]}, status=409)
 
 
 @login_required
 def route_edit_info(request, name, route):
     found = route_for(request, name, route, "edit_route")
-    form = InfoForm(request.POST or None, initial={"alias": found.alias, "description": found.description})
-    if request.method == "POST" and form.is_valid():
-        services.update_info(found, by=request.user, **form.cleaned_data)
-        return finish(request, reverse("route-detail", args=[name, found.name]))
-    return dialog(request, "edit_info.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+    def context_for(current, data=None):
+        initial = {"alias": current.alias, "description": current.description}
+        return {"route": current, "form": InfoForm(data, initial=initial)}
+
+    context = context_for(found, request.POST or None)
+    if request.method == "POST":
+        state = dialog_state(request)
+        context.update(generation=state.value("generation"), problems=state.problems)
+        if context["form"].is_valid() and not state.problems:
+            try:
+                services.update_info(
+                    found,
+                    by=request.user,
+                    expected_generation=state.value("generation"),
+                    **context["form"].cleaned_data,
+                )
+            except ValidationError as error:
+                if not is_stale(error):
+                    raise
+                return reopened(request, name, route, "edit_info.html", context_for)
+            return finish(request, reverse("route-detail", args=[name, found.name]))
+    bad = context["form"].errors or context.get("problems")
+    return dialog(request, "edit_info.html", context, status=400 if bad else 200)
 
 
 @login_required
 def route_edit_rules(request, name, route):
     found = route_for(request, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
+
+    def context_for(current, rules=None, errors=None):
+        rules = rules or route_spec.to_data(route_spec.from_route(current))["rules"]
+        return {"route": current, **editor_context(current.project, gateway, rules, errors or {})}
+
+    if request.method != "POST":
+        return dialog(request, "edit_rules.html", context_for(found))
+    rules = rules_from_post(request.POST) or [empty_rule()]
+    state = dialog_state(request, rules)
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        rules = rules_from_post(request.POST) or [empty_rule()]
-        action = request.POST.get("action", "save")
-        if is_editor_action(action):
-            rules = edit_rules(rules, action)
-        else:
-            errors = rules_errors(found.project, gateway, rules, live_choices(found.project)[0])
-            if not errors:
-                data = {"rules": rules, "annotations": found.annotations, "labels": found.labels}
-                try:
-                    services.update_route(found, data, by=request.user)
-                except ValidationError as error:
-                    for key, messages in error.message_dict.items():
-                        errors.setdefault(field_name(key), []).extend(messages)
-                else:
-                    return finish(request, reverse("route-detail", args=[name, found.name]))
+    action = state.value("action")
+    if state.problems:
+        pass
+    elif action.verb in EDITOR_VERBS:
+        rules = edit_rules(rules, action)
     else:
-        rules = route_spec.to_data(route_spec.from_route(found))["rules"]
-    context = {"route": found, **editor_context(found.project, gateway, rules, errors)}
-    return dialog(request, "edit_rules.html", context, status=400 if errors else 200)
+        errors = rules_errors(found.project, gateway, rules, live_choices(found.project)[0])
+        if not errors:
+            data = {"rules": rules, "annotations": found.annotations, "labels": found.labels}
+            try:
+                services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
+            except ValidationError as error:
+                if is_stale(error):
+                    return reopened(request, name, route, "edit_rules.html", context_for)
+                for key, messages in error.message_dict.items():
+                    errors.setdefault(field_name(key), []).extend(messages)
+            else:
+                return finish(request, reverse("route-detail", args=[name, found.name]))
+    context = {**context_for(found, rules, errors), "generation": state.value("generation"), "problems": state.problems}
+    return dialog(request, "edit_rules.html", context, status=400 if errors or state.problems else 200)
 
 
 @login_required
 def route_edit_annotations(request, name, route):
     found = route_for(request, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
-    current = route_spec.from_route(found)
-    implied = route_render.protocol_annotations(current, gateway.flavor) if gateway else {}
-    form = AnnotationsForm(request.POST or None, initial={"annotations": {**implied, **found.annotations}})
-    if request.method == "POST" and form.is_valid():
-        rules = route_spec.to_data(current)["rules"]
-        annotations = user_annotations(form.cleaned_data["annotations"], rules, found.project, gateway)
-        try:
-            services.update_route(
-                found, {"rules": rules, "annotations": annotations, "labels": found.labels}, by=request.user
-            )
-        except ValidationError as error:
-            for message in error.message_dict.get("annotations", error.messages):
-                form.add_error("annotations", message)
-        else:
-            return finish(request, reverse("route-detail", args=[name, found.name]))
-    return dialog(request, "edit_annotations.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+    def context_for(current, data=None):
+        implied = route_render.protocol_annotations(route_spec.from_route(current), gateway.flavor) if gateway else {}
+        form = AnnotationsForm(data, initial={"annotations": {**implied, **current.annotations}})
+        return {"route": current, "form": form}
+
+    context = context_for(found, request.POST or None)
+    form = context["form"]
+    if request.method == "POST":
+        state = dialog_state(request)
+        context.update(generation=state.value("generation"), problems=state.problems)
+        if form.is_valid() and not state.problems:
+            rules = route_spec.to_data(route_spec.from_route(found))["rules"]
+            annotations = user_annotations(form.cleaned_data["annotations"], rules, found.project, gateway)
+            data = {"rules": rules, "annotations": annotations, "labels": found.labels}
+            try:
+                services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
+            except ValidationError as error:
+                if is_stale(error):
+                    return reopened(request, name, route, "edit_annotations.html", context_for)
+                for message in error.message_dict.get("annotations", error.messages):
+                    form.add_error("annotations", message)
+            else:
+                return finish(request, reverse("route-detail", args=[name, found.name]))
+    bad = form.errors or context.get("problems")
+    return dialog(request, "edit_annotations.html", context, status=400 if bad else 200)
 
 
 @login_required
 def route_edit_yaml(request, name, route):
     found = route_for(request, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
-    form = YamlForm(request.POST or None, initial={"manifest": yaml_mapping.manifest_yaml(found, gateway)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway)
-            if not services.same_route(found, data):
-                services.update_route(found, data, by=request.user)
-        except ValidationError as error:
-            for key, messages in error.message_dict.items():
-                form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
-        else:
-            return finish(request, reverse("route-detail", args=[name, found.name]))
-    return dialog(request, "edit_yaml.html", {"route": found, "form": form}, status=400 if form.errors else 200)
+
+    def context_for(current, data=None):
+        return {
+            "route": current,
+            "form": YamlForm(data, initial={"manifest": yaml_mapping.manifest_yaml(current, gateway)}),
+        }
+
+    context = context_for(found, request.POST or None)
+    form = context["form"]
+    if request.method == "POST":
+        state = dialog_state(request)
+        context.update(generation=state.value("generation"), problems=state.problems)
+        if form.is_valid() and not state.problems:
+            try:
+                data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway)
+                if not services.same_route(found, data):
+                    services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
+            except ValidationError as error:
+                if is_stale(error):
+                    return reopened(request, name, route, "edit_yaml.html", context_for)
+                for key, messages in error.message_dict.items():
+                    form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
+            else:
+                return finish(request, reverse("route-detail", args=[name, found.name]))
+    bad = form.errors or context.get("problems")
+    return dialog(request, "edit_yaml.html", context, status=400 if bad else 200)
 
 
 @login_required

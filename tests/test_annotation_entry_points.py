@@ -196,7 +196,7 @@ def test_gateway_wizard_service_annotations(shop, alice, calls, django_capture_o
 
     def send(key, value):
         gateway = Gateway.objects.get(project=shop)
-        data = {"step": 2, "go": "next", "access_mode": gateway.access_mode, "flavor": gateway.flavor}
+        data = {"step": 2, "action": "next", "access_mode": gateway.access_mode, "flavor": gateway.flavor}
         data.update({"replicas": gateway.replicas, "default_domain": "", "external_address": ""})
         data.update({"service_annotations-key": [key], "service_annotations-value": [value]})
         data.update({"config-key": [""], "config-value": [""]})

@@ -9,7 +9,7 @@ from gateways.models import Gateway
 from routes import services as route_services
 from routes.models import Route
 from routes.reconcile import apply_route
-from tests.conftest import api_as, backend_service, wait_for
+from tests.conftest import api_as, backend_service, browser_as, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -53,10 +53,7 @@ def test_if_match_carries_the_generation_too(editors, django_capture_on_commit_c
     _, url, first, second = editors
     etag = first.get(url).headers["ETag"]
     assert etag == '"1"'
-    assert (
-        first.patch(url, {"annotations": {"team": "a"}}, format="json", HTTP_IF_MATCH=etag).status_code
-        == 200
-    )
+    assert first.patch(url, {"annotations": {"team": "a"}}, format="json", HTTP_IF_MATCH=etag).status_code == 200
     with django_capture_on_commit_callbacks() as queued:
         stale = second.patch(url, {"annotations": {"team": "b"}}, format="json", HTTP_IF_MATCH=etag)
         info = second.patch(url, {"alias": "Shop"}, format="json", HTTP_IF_MATCH=etag)
@@ -124,3 +121,134 @@ def test_an_edit_of_a_route_deleted_meanwhile_answers_404(editors, monkeypatch):
     monkeypatch.setattr(route_services, "update_route", deleted_meanwhile)
     response = first.put(url, body("four.example.com"), format="json")
     assert response.status_code == 404
+
+
+# The browser's edit dialogs carry the generation they were opened at, like the API's If-Match.
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def olga_saves_info(client, opened):
+    return {"alias": "by olga", "description": "", "generation": opened.context["generation"]}
+
+
+def olga_saves_rules(client, opened):
+    return {
+        "action": "save",
+        "generation": opened.context["generation"],
+        "rule-0-host_mode": "custom",
+        "rule-0-host": "shop.example.com",
+        "rule-0-protocol": "http",
+        "rule-0-tls_secret": "",
+        "rule-0-path-0-path": "/olga",
+        "rule-0-path-0-path_type": "Prefix",
+        "rule-0-path-0-service": "front-end",
+        "rule-0-path-0-port": "80",
+    }
+
+
+def olga_saves_annotations(client, opened):
+    return {"annotations-key": ["team"], "annotations-value": ["olga"], "generation": opened.context["generation"]}
+
+
+def olga_saves_yaml(client, opened):
+    manifest = opened.context["form"].initial["manifest"].replace("shop.example.com", "olga.example.com")
+    return {"manifest": manifest, "generation": opened.context["generation"]}
+
+
+def shown(response) -> str:
+    """What the re-opened dialog shows of the route: its form's values, or the rules editor's."""
+    form = response.context.get("form")
+    if form is not None:
+        return str(form.initial)
+    return str([rule["values"] for rule in response.context["rules"]])
+
+
+@pytest.mark.parametrize(
+    ("dialog", "olga_saves", "current_shows"),
+    [
+        ("edit-info", olga_saves_info, "by alice"),
+        ("edit-rules", olga_saves_rules, "/catalogue"),
+        ("edit-annotations", olga_saves_annotations, "'team': 'alice'"),
+        ("edit-yaml", olga_saves_yaml, "/catalogue"),
+    ],
+)
+def test_a_dialog_saved_over_someone_elses_change_is_refused_and_shows_the_current_route(
+    editors, django_user_model, django_capture_on_commit_callbacks, dialog, olga_saves, current_shows
+):
+    shop, _, _, _ = editors
+    cluster.apply(backend_service(shop.namespace, "front-end"))
+    cluster.apply(backend_service(shop.namespace, "catalogue"))
+    olga = browser_as(django_user_model.objects.get(username="olga"))
+    url = f"/projects/{shop.name}/routes/front-end/{dialog}/"
+    opened = olga.get(url, **HTMX)
+    assert opened.context["generation"] == 1 and 'name="generation" value="1"' in opened.content.decode()
+
+    route = Route.objects.get(name="front-end")
+    alice_paths = [
+        {"path": "/", "service": "front-end", "port": 80},
+        {"path": "/catalogue", "service": "catalogue", "port": 80},
+    ]
+    alices = {"rules": [{"host": "shop.example.com", "paths": alice_paths}], "annotations": {"team": "alice"}}
+    route_services.update_route(route, {"name": "front-end", **alices}, alias="by alice")
+
+    with django_capture_on_commit_callbacks() as queued:
+        refused = olga.post(url, olga_saves(olga, opened), **HTMX)
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "Someone else changed this route" in page and 'name="generation" value="2"' in page
+    assert current_shows in shown(refused)
+    assert queued == []
+    route = Route.objects.get(name="front-end")
+    rule = route.rules.get()
+    assert (route.generation, route.alias, route.annotations, rule.host) == (
+        2,
+        "by alice",
+        {"team": "alice"},
+        "shop.example.com",
+    )
+    assert [path.path for path in rule.paths.all()] == ["/", "/catalogue"]
+
+
+def test_the_gateway_wizard_saved_over_someone_elses_change_is_refused(
+    project_with_gateway, django_user_model, django_capture_on_commit_callbacks
+):
+    shop = project_with_gateway
+    alice = browser_as(django_user_model.objects.get(username="alice"))
+    url = f"/projects/{shop.name}/gateway/wizard/"
+    opened = alice.get(url, **HTMX)
+    assert opened.context["generation"] == 1
+    gateway_services.configure_gateway(shop, replicas=2)
+
+    data = {"step": 2, "action": "save", "generation": 1, "access_mode": "NodePort", "flavor": "nginx-inc"}
+    data.update({"replicas": "3", "default_domain": "", "external_address": ""})
+    data.update(
+        {"service_annotations-key": [""], "service_annotations-value": [""], "config-key": [""], "config-value": [""]}
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        refused = alice.post(url, data, **HTMX)
+    assert refused.status_code == 409
+    assert "Someone else changed this gateway" in refused.content.decode()
+    assert refused.context["form"].initial["replicas"] == 2 and refused.context["generation"] == 2
+    assert queued == [] and Gateway.objects.get(project=shop).replicas == 2
+
+    # Saved from the current version, it goes through.
+    saved = alice.post(url, {**data, "generation": 2}, **HTMX)
+    assert saved.status_code == 204 and Gateway.objects.get(project=shop).replicas == 3
+
+
+def test_two_admins_enabling_a_gateway_at_once_do_not_overwrite_each_other(
+    project_with_gateway, django_user_model, django_capture_on_commit_callbacks
+):
+    shop = project_with_gateway
+    Gateway.objects.filter(project=shop).delete()
+    alice = browser_as(django_user_model.objects.get(username="alice"))
+    opened = alice.get(f"/projects/{shop.name}/gateway/wizard/", **HTMX)
+    assert 'name="generation" value="0"' in opened.content.decode()
+    gateway_services.configure_gateway(shop, flavor="traefik")
+    response = api_as(django_user_model.objects.get(username="alice")).put(
+        f"/api/v1/projects/{shop.name}/gateway/", {"flavor": "nginx-inc", "generation": 0}, format="json"
+    )
+    assert response.status_code == 409 and Gateway.objects.get(project=shop).flavor == "traefik"
+    etag = api_as(django_user_model.objects.get(username="alice")).get(f"/api/v1/projects/{shop.name}/gateway/")["ETag"]
+    assert etag == '"1"'

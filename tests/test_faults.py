@@ -145,9 +145,7 @@ def test_redis_down_for_a_minute(shop, redis_server, worker):
     finally:
         redis_server.start()
     seconds = recover_and_measure("redis down 60 s", project, names, time.monotonic())
-    assert Route.objects.get(project=project, name="web-1").annotations == {
-        "edited": "while-redis-was-down"
-    }
+    assert Route.objects.get(project=project, name="web-1").annotations == {"edited": "while-redis-was-down"}
     assert seconds < 120
 
 
@@ -162,7 +160,5 @@ def test_a_worker_killed_in_the_middle_of_reconciling(shop, worker):
     edit(shop, "web-2", {"edited": "while-the-worker-was-dead"})
     worker.start()
     seconds = recover_and_measure("worker SIGKILL mid-reconcile", project, names, killed_at)
-    assert Route.objects.get(project=project, name="web-2").annotations == {
-        "edited": "while-the-worker-was-dead"
-    }
+    assert Route.objects.get(project=project, name="web-2").annotations == {"edited": "while-the-worker-was-dead"}
     assert seconds < 120

@@ -125,10 +125,10 @@ def test_a_project_of_another_workspace_answers_404(shop):
     assert not Gateway.objects.exists()
 
 
-def wizard_post(client, step, go="next", **fields):
+def wizard_post(client, step, action="next", **fields):
     data = {
         "step": step,
-        "go": go,
+        "action": action,
         "access_mode": "NodePort",
         "flavor": "nginx-inc",
         "replicas": "1",
@@ -163,7 +163,7 @@ def test_wizard_validates_each_step_before_the_next(shop):
 
     response = wizard_post(alice, 1, **{"config-key": ["read-timeout"], "config-value": ["60"]})
     assert response.context["step"] == 2
-    response = wizard_post(alice, 2, go="back")
+    response = wizard_post(alice, 2, action="back")
     assert response.context["step"] == 1
     response = wizard_post(alice, 2, external_address="not an address")
     assert response.status_code == 400 and response.context["step"] == 2
@@ -175,7 +175,7 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
     response = wizard_post(
         alice,
         2,
-        go="save",
+        action="save",
         tracing="on",
         **{
             "config-key": ["read-timeout"],
@@ -195,7 +195,7 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
 
     edit = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
     assert "Edit Gateway" in edit and 'value="metallb.io/address-pool"' in edit
-    response = wizard_post(alice, 2, go="save", access_mode="LoadBalancer", replicas="3")
+    response = wizard_post(alice, 2, action="save", access_mode="LoadBalancer", replicas="3")
     assert response.status_code == 204
     gateway.refresh_from_db()
     assert (gateway.access_mode, gateway.replicas, gateway.generation) == ("LoadBalancer", 3, 2)
@@ -212,3 +212,21 @@ def test_gateway_page_offers_enable_to_admins_and_disable_warns(shop):
     response = logged_in("alice").post("/projects/shop/gateway/disable/", **HTMX)
     assert response.status_code == 204
     assert Gateway.objects.get(project=shop).enabled is False
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"step": "x"}, "Enter a whole number"),
+        ({"step": "3"}, "no step 4"),
+        ({"action": "enable-everything"}, "not something this form can do"),
+        ({"generation": "-2"}, "greater than or equal to 0"),
+    ],
+)
+def test_a_crafted_gateway_wizard_state_re_shows_the_wizard_with_an_error(shop, fields, message):
+    response = logged_in("alice").post(
+        "/projects/shop/gateway/wizard/", {"step": 2, "action": "save", **fields}, **HTMX
+    )
+    assert response.status_code == 400
+    assert message in " ".join(response.context["problems"])
+    assert not Gateway.objects.exists()

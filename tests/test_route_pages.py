@@ -362,3 +362,34 @@ def test_delete_asks_for_the_name(route, shop):
     response = olga.post(url(shop, "front-end/delete/"), {"name": "front-end"}, **HTMX)
     assert response.status_code == 204 and response["HX-Redirect"] == url(shop)
     assert Route.objects.get(pk=route.pk).deletion_requested
+
+
+@pytest.mark.parametrize(
+    ("step", "action", "message"),
+    [
+        ("one", "next", "Enter a whole number"),
+        ("7", "next", "no step 8"),
+        ("-1", "next", "greater than or equal to 0"),
+        ("1", "add-path-7", "no rule 8"),
+        ("1", "remove-path-0-3", "has no path 4"),
+        ("1", "remove-rule-x", "not something this form can do"),
+        ("1", "drop-table", "not something this form can do"),
+        ("1", "add-path-٣", "not something this form can do"),
+    ],
+)
+def test_a_crafted_wizard_state_re_shows_the_step_with_an_error(
+    shop, django_capture_on_commit_callbacks, step, action, message
+):
+    with django_capture_on_commit_callbacks() as queued:
+        response = wizard(logged_in("olga"), shop, step, action)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["problems"])
+    assert 'role="alert"' in response.content.decode()
+    assert queued == [] and not Route.objects.exists()
+
+
+def test_a_crafted_editor_action_in_the_edit_rules_dialog_is_refused(route, shop):
+    data = {**rules_post([("/", "front-end", "80")]), "action": "remove-path-0-5"}
+    response = logged_in("olga").post(url(shop, "front-end/edit-rules/"), data, **HTMX)
+    assert response.status_code == 400 and "has no path 6" in response.content.decode()
+    assert Route.objects.get(pk=route.pk).generation == 1

@@ -24,12 +24,17 @@ class GatewaySerializer(serializers.ModelSerializer):
     config = serializers.DictField(child=serializers.CharField(), default=dict)
     default_domain = serializers.CharField(allow_blank=True, default="")
     external_address = serializers.CharField(allow_blank=True, default="")
+    generation = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="On PUT: the generation you edited (0: there was no gateway); a stale one answers 409.",
+    )
     status = serializers.SerializerMethodField()
 
     class Meta:
         model = Gateway
         fields = ["enabled", *Gateway.SETTINGS, "generation", "status"]
-        read_only_fields = ["enabled", "generation"]
+        read_only_fields = ["enabled"]
 
     def get_status(self, gateway) -> GatewayStatusSerializer:
         return GatewayStatusSerializer(

@@ -5,10 +5,16 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.api import expected_generation
 from gateways import services
 from gateways.api.serializers import GatewaySerializer
 from gateways.models import Gateway
 from tenants.api.views import visible_project
+
+
+def answer(gateway: Gateway, status_code: int = status.HTTP_200_OK) -> Response:
+    """The gateway in JSON, with its generation as ETag for a later If-Match."""
+    return Response(GatewaySerializer(gateway).data, status=status_code, headers={"ETag": f'"{gateway.generation}"'})
 
 
 class GatewayView(APIView):
@@ -17,16 +23,17 @@ class GatewayView(APIView):
     @extend_schema(responses=GatewaySerializer)
     def get(self, request, name):
         project = visible_project(request, name, "view_gateway")
-        gateway = services.gateway_of(project) or Gateway(project=project, enabled=False)
-        return Response(GatewaySerializer(gateway).data)
+        return answer(services.gateway_of(project) or Gateway(project=project, enabled=False, generation=0))
 
     @extend_schema(request=GatewaySerializer, responses=GatewaySerializer)
     def put(self, request, name):
         project = visible_project(request, name, "manage_gateway")
         serializer = GatewaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        gateway = services.configure_gateway(project, by=request.user, **serializer.validated_data)
-        return Response(GatewaySerializer(gateway).data, status=status.HTTP_202_ACCEPTED)
+        settings = serializer.validated_data
+        expected = expected_generation(request, {"generation": settings.pop("generation", None)})
+        gateway = services.configure_gateway(project, by=request.user, expected_generation=expected, **settings)
+        return answer(gateway, status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=GatewaySerializer)
     def delete(self, request, name):
@@ -35,4 +42,4 @@ class GatewayView(APIView):
         if gateway is None or not gateway.enabled:
             return Response({"detail": "The gateway is not enabled."}, status=status.HTTP_404_NOT_FOUND)
         services.disable_gateway(gateway, by=request.user)
-        return Response(GatewaySerializer(gateway).data, status=status.HTTP_202_ACCEPTED)
+        return answer(gateway, status.HTTP_202_ACCEPTED)

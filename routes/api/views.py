@@ -1,6 +1,5 @@
 """The routes API: thin views over routes.services, with the permission table's checks."""
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -8,7 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.validators import is_number
+from console.api import expected_generation
 from gateways.models import Gateway
 from routes import hosts, live, render, services
 from routes import spec as route_spec
@@ -77,19 +76,6 @@ class RouteBatchCreateView(APIView):
 
 def fresh(route: Route) -> Route:
     return Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
-
-
-def expected_generation(request, data: dict) -> int | None:
-    """The generation the client edited: `generation` in the body, else an If-Match ETag."""
-    if data.get("generation") is not None:
-        return data["generation"]
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        return None
-    digits = header.removeprefix("W/").strip('"')
-    if not is_number(digits):
-        raise ValidationError({"generation": 'If-Match must be an ETag this API returned, such as "3".'})
-    return int(digits)
 
 
 def answer(route: Route, status_code: int = status.HTTP_200_OK) -> Response:
