@@ -188,3 +188,64 @@ def test_click_to_visit_opens_the_route_at_the_gateway_node_port(sock_shop, live
         server.shutdown()
         server.server_close()
     assert {"host": expected_host, "path": "/catalogue"} in Recorder.seen
+
+
+def rule_paths(name: str) -> list[str]:
+    return [path.path for path in Route.objects.get(name=name).rules.get().paths.all()]
+
+
+def test_two_people_editing_one_route_lose_nothing_of_each_others_work(sock_shop, live_server, browser, demo_passwords):
+    rule = {"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+    route_services.create_route(sock_shop, {"name": "front-end", "rules": [rule]})
+    pages = {}
+    for username in ("project-regular", "project-admin"):
+        pages[username] = page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        log_in(page, live_server.url, username, demo_passwords[username])
+        page.goto(f"{live_server.url}/projects/sock-shop/routes/front-end/")
+        page.click("#edit-rules")
+        expect(page.locator("dialog.modal")).to_be_visible()
+    first, second = pages["project-regular"], pages["project-admin"]
+
+    # The first adds /catalogue and saves.
+    dialog = first.locator("dialog.modal")
+    dialog.locator("button[value=add-path-0]").click()
+    dialog.locator("input[name=rule-0-path-1-path]").fill("/catalogue")
+    refreshed(first, lambda: dialog.locator("select[name=rule-0-path-1-service]").select_option("catalogue"))
+    dialog.locator("button.primary[value=save]").click()
+    expect(first.locator("#route-rules")).to_contain_text("/catalogue")
+
+    # The second, still looking at the version without it, renames / and saves: refused, with the
+    # current version in front of them, and the first one's path kept.
+    dialog = second.locator("dialog.modal")
+    dialog.locator("input[name=rule-0-path-0-path]").fill("/shop")
+    dialog.locator("button.primary[value=save]").click()
+    expect(dialog.locator("[data-problems]")).to_contain_text("Someone else changed this route")
+    expect(dialog.locator("input[name=rule-0-path-1-path]")).to_have_value("/catalogue")
+    expect(dialog.locator("input[name=rule-0-path-0-path]")).to_have_value("/")
+    second.screenshot(path=ARTIFACTS / "route-edit-conflict.png", full_page=True)
+    assert rule_paths("front-end") == ["/", "/catalogue"]
+
+    # Made again on the current version, the change goes through and both stand.
+    dialog.locator("input[name=rule-0-path-0-path]").fill("/shop")
+    dialog.locator("button.primary[value=save]").click()
+    expect(second.locator("#route-rules")).to_contain_text("/shop")
+    assert rule_paths("front-end") == ["/shop", "/catalogue"]
+
+    # Edit YAML opened before someone else's rule change does not revert it.
+    first.reload()
+    first.click("#edit-yaml")
+    yaml_box = first.locator("dialog.modal textarea[name=manifest]")
+    expect(yaml_box).to_contain_text("/catalogue")
+    second.reload()
+    second.click("#edit-rules")
+    dialog = second.locator("dialog.modal")
+    dialog.locator("button[value=remove-path-0-1]").click()
+    expect(dialog.locator("input[name=rule-0-path-1-path]")).to_have_count(0)
+    dialog.locator("button.primary[value=save]").click()
+    expect(second.locator("#route-rules")).not_to_contain_text("/catalogue")
+    yaml_box.fill(yaml_box.input_value().replace("shop.example.com", "store.example.com"))
+    first.locator("dialog.modal button.primary[value=save]").click()
+    expect(first.locator("dialog.modal [data-problems]")).to_contain_text("Someone else changed this route")
+    expect(yaml_box).not_to_contain_text("/catalogue")
+    route = Route.objects.get(name="front-end")
+    assert (rule_paths("front-end"), route.rules.get().host) == (["/shop"], "shop.example.com")
