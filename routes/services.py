@@ -3,6 +3,8 @@
 Bad input raises ValidationError keyed by the field it concerns, as a dotted path into the
 route ("rules.0.paths.1.path"), before anything is written."""
 
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -274,11 +276,14 @@ def _audit(by, route: Route, action: str, before: dict | None, after: dict | Non
 
 
 def comparable(spec: route_spec.RouteSpec) -> dict:
-    """A route's data with generated hosts left out, to tell whether an edit changes anything."""
+    """A route's data with generated hosts left out and its rules in a fixed order (their order means
+    nothing to a controller, and IngressRoutes group them by TLS secret), to tell whether an edit
+    changes anything."""
     data = route_spec.to_data(spec)
     for rule in data["rules"]:
         if rule["host_mode"] == "auto":
             rule["host"] = ""
+    data["rules"].sort(key=lambda rule: json.dumps(rule, sort_keys=True))
     return data
 
 

@@ -529,11 +529,11 @@ def route_edit_yaml(request, name, route):
     found = route_for(request, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
 
+    ingress_routes = live.renders_ingress_routes(gateway)
+
     def context_for(current, data=None):
-        return {
-            "route": current,
-            "form": YamlForm(data, initial={"manifest": yaml_mapping.manifest_yaml(current, gateway)}),
-        }
+        shown = yaml_mapping.manifest_yaml(current, gateway, ingress_routes)
+        return {"route": current, "form": YamlForm(data, initial={"manifest": shown}), "ingress_routes": ingress_routes}
 
     context = context_for(found, request.POST or None)
     form = context["form"]
@@ -542,7 +542,7 @@ def route_edit_yaml(request, name, route):
         context.update(generation=state.value("generation"), problems=state.problems)
         if form.is_valid() and not state.problems:
             try:
-                data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway)
+                data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway, ingress_routes)
                 if not services.same_route(found, data):
                     services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
             except ValidationError as error:

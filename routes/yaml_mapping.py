@@ -1,12 +1,17 @@
-"""Edit YAML: the Ingress a user edited, mapped back onto a route.
+"""Edit YAML: what the worker applies for a route (one Ingress, or a Traefik gateway's IngressRoutes),
+as text, and an edited copy mapped back onto the route.
 
-Only what a route can represent is accepted; anything else is refused naming the field, so an
-edit never silently loses part of what the user wrote."""
+Only what a route can represent is accepted; anything else is refused naming the field, so an edit
+never silently loses part of what the user wrote. Rules are matched to the route's current rules by
+host, so their protocols (which an Ingress does not spell out) follow them wherever they move."""
+
+import re
 
 import yaml
 from django.core.exceptions import ValidationError
 
 from console.cluster import PREFIX
+from gateways import flavors
 from routes import hosts, render
 from routes import spec as route_spec
 from routes.validators import TLS_PROTOCOLS
@@ -16,6 +21,11 @@ ALLOWED_METADATA = {"name", "namespace", "labels", "annotations"}
 ALLOWED_SPEC = {"ingressClassName", "rules", "tls"}
 ALLOWED_RULE = {"host", "http"}
 ALLOWED_PATH = {"path", "pathType", "backend"}
+INGRESS_ROUTE_SPEC = {"entryPoints", "routes", "tls"}
+INGRESS_ROUTE_RULE = {"kind", "match", "priority", "services"}
+INGRESS_ROUTE_SERVICE = {"name", "port", "scheme", "sticky"}
+TRAEFIK_MATCH = re.compile(r"Host\(`([^`]*)`\) && (Path|PathPrefix)\(`([^`]*)`\)")
+CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 
 
 def refuse(field: str, why: str) -> ValidationError:
@@ -24,95 +34,299 @@ def refuse(field: str, why: str) -> ValidationError:
 
 def only(obj, allowed: set[str], where: str) -> None:
     if not isinstance(obj, dict):
-        raise refuse(where, "must be a mapping.")
+        raise refuse(where or "the document", "must be a mapping.")
     extra = sorted(set(obj) - allowed)
     if extra:
-        raise refuse(f"{where}.{extra[0]}", "the console cannot represent this field on a route.")
+        raise refuse(
+            f"{where}.{extra[0]}" if where else extra[0], "the console cannot represent this field on a route."
+        )
 
 
-def route_data(text: str, route, gateway) -> dict:
-    """The route's data (the API's shape) from an edited Ingress manifest."""
+def mapping(obj, where: str) -> dict:
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise refuse(where, "must be a mapping.")
+    return obj
+
+
+def listing(obj, where: str) -> list:
+    if obj is None:
+        return []
+    if not isinstance(obj, list):
+        raise refuse(where, "must be a list.")
+    return obj
+
+
+def manifests_of(route, gateway, ingress_routes: bool) -> list[dict]:
+    spec = route_spec.from_route(route)
+    spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
+    return render.manifests(spec, gateway, route.owner, ingress_routes)
+
+
+def manifest_yaml(route, gateway, ingress_routes: bool = False) -> str:
+    """What the worker will apply for the route, for the Edit YAML dialog: one Ingress, or the
+    IngressRoutes of a Traefik gateway on a cluster that serves them."""
+    return yaml.safe_dump_all(manifests_of(route, gateway, ingress_routes), sort_keys=False)
+
+
+def route_data(text: str, route, gateway, ingress_routes: bool = False) -> dict:
+    """The route's data (the API's shape) from the edited text of manifest_yaml."""
     try:
-        doc = yaml.safe_load(text)
+        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         raise ValidationError({"manifest": f"This is not valid YAML: {error}"}) from None
+    mapper = RuleMapper(route, gateway)
+    if ingress_routes:
+        return from_ingress_routes(docs, route, gateway, mapper)
+    if len(docs) != 1:
+        raise refuse("the document", f"give exactly one Ingress (this text holds {len(docs)} documents).")
+    return from_ingress(docs[0], route, gateway, mapper)
+
+
+def check_metadata(doc: dict, name: str, route, where: str = "") -> dict:
+    metadata = mapping(doc.get("metadata"), f"{where}metadata")
+    only(metadata, ALLOWED_METADATA, f"{where}metadata")
+    if metadata.get("name") != name:
+        raise refuse(f"{where}metadata.name", f"must stay {name}: a route's names cannot be changed.")
+    if metadata.get("namespace", route.namespace) != route.namespace:
+        raise refuse(f"{where}metadata.namespace", f"the route lives in namespace {route.namespace}.")
+    return metadata
+
+
+def user_labels(metadata: dict, where: str) -> dict:
+    labels = mapping(metadata.get("labels"), f"{where}metadata.labels")
+    return {k: v for k, v in labels.items() if not str(k).startswith(f"{PREFIX}/")}
+
+
+def finish(data: dict, annotations: dict, route, gateway) -> dict:
+    """The route's own annotations: what was given, minus what its protocols imply anyway (those
+    follow the rules, so they are not stored)."""
+    implied = render.protocol_annotations(route_spec.from_data(data, route.namespace), gateway.flavor)
+    return {**data, "annotations": {k: v for k, v in annotations.items() if implied.get(k) != v}}
+
+
+# An Ingress
+
+
+def from_ingress(doc, route, gateway, mapper: "RuleMapper") -> dict:
     only(doc, ALLOWED_TOP, "")
     if doc.get("apiVersion") != "networking.k8s.io/v1" or doc.get("kind") != "Ingress":
         raise refuse("kind", "only a networking.k8s.io/v1 Ingress can be edited here.")
-    metadata = doc.get("metadata") or {}
-    only(metadata, ALLOWED_METADATA, "metadata")
-    if metadata.get("name") != route.name:
-        raise refuse("metadata.name", f"a route's name cannot be changed (it is {route.name}).")
-    if metadata.get("namespace", route.namespace) != route.namespace:
-        raise refuse("metadata.namespace", f"the route lives in namespace {route.namespace}.")
-    spec = doc.get("spec") or {}
+    metadata = check_metadata(doc, route.name, route)
+    spec = mapping(doc.get("spec"), "spec")
     only(spec, ALLOWED_SPEC, "spec")
     if spec.get("ingressClassName", gateway.ingress_class) != gateway.ingress_class:
         raise refuse(
             "spec.ingressClassName", f"routes of this project use the gateway's class {gateway.ingress_class}."
         )
-    secrets = tls_secrets(spec.get("tls") or [])
-    current = route_spec.from_route(route)
-    rules = [rule_data(rule, i, secrets, current, route, gateway) for i, rule in enumerate(spec.get("rules") or [])]
-    labels = {k: v for k, v in (metadata.get("labels") or {}).items() if not k.startswith(f"{PREFIX}/")}
-    annotations = dict(metadata.get("annotations") or {})
-    data = {"name": route.name, "rules": rules, "labels": labels}
-    implied = render.protocol_annotations(route_spec.from_data(data, route.namespace), gateway.flavor)
-    data["annotations"] = {k: v for k, v in annotations.items() if implied.get(k) != v}
-    return data
+    secrets = tls_secrets(listing(spec.get("tls"), "spec.tls"))
+    annotations = dict(mapping(metadata.get("annotations"), "metadata.annotations"))
+    mapper.hints = protocol_hints(annotations, gateway.flavor)
+    rules = []
+    for i, rule in enumerate(listing(spec.get("rules"), "spec.rules")):
+        where = f"spec.rules[{i}]"
+        only(rule, ALLOWED_RULE, where)
+        host = rule.get("host", "")
+        paths = [ingress_path(path, f"{where}.http.paths[{j}]") for j, path in enumerate(rule_paths(rule, where))]
+        rules.append(mapper.rule(where, host, paths, secrets.get(host, "")))
+    data = {"name": route.name, "rules": rules, "labels": user_labels(metadata, "")}
+    return finish(data, annotations, route, gateway)
+
+
+def rule_paths(rule: dict, where: str) -> list:
+    paths = listing(mapping(rule.get("http"), f"{where}.http").get("paths"), f"{where}.http.paths")
+    if not paths:
+        raise refuse(f"{where}.http.paths", "a rule needs at least one path.")
+    return paths
+
+
+def ingress_path(path, at: str) -> dict:
+    only(path, ALLOWED_PATH, at)
+    backend = mapping(path.get("backend"), f"{at}.backend")
+    only(backend, {"service"}, f"{at}.backend")
+    service = mapping(backend.get("service"), f"{at}.backend.service")
+    port = mapping(service.get("port"), f"{at}.backend.service.port")
+    return {
+        "path": path.get("path", "/"),
+        "path_type": path.get("pathType", "Prefix"),
+        "service": service.get("name", ""),
+        "port": port.get("number", port.get("name", "")),
+    }
 
 
 def tls_secrets(tls: list) -> dict[str, str]:
     by_host = {}
     for i, entry in enumerate(tls):
         only(entry, {"hosts", "secretName"}, f"spec.tls[{i}]")
-        for host in entry.get("hosts") or []:
+        for host in listing(entry.get("hosts"), f"spec.tls[{i}].hosts"):
             by_host[host] = entry.get("secretName", "")
     return by_host
 
 
-def rule_data(rule, i: int, secrets: dict, current, route, gateway) -> dict:
-    where = f"spec.rules[{i}]"
-    only(rule, ALLOWED_RULE, where)
-    host = rule.get("host", "")
-    paths = []
-    for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
-        at = f"{where}.http.paths[{j}]"
-        only(path, ALLOWED_PATH, at)
-        backend = path.get("backend") or {}
-        only(backend, {"service"}, f"{at}.backend")
-        service = backend.get("service") or {}
-        port = service.get("port") or {}
-        paths.append(
-            {
-                "path": path.get("path", "/"),
-                "path_type": path.get("pathType", "Prefix"),
-                "service": service.get("name", ""),
-                "port": port.get("number", port.get("name", "")),
-            }
+def protocol_hints(annotations: dict, flavor: str) -> dict[str, set[str]]:
+    """Services that an Ingress's own annotations mark as gRPC or WebSocket backends, for rules whose
+    host the route did not have before (so their protocol cannot follow them)."""
+
+    def services(key: str) -> set[str]:
+        return {name.strip() for name in str(annotations.get(key, "")).split(",") if name.strip()}
+
+    if flavor == flavors.NGINX_INC:
+        return {"grpc": services("nginx.org/grpc-services"), "ws": services("nginx.org/websocket-services")}
+    if flavor == flavors.INGRESS_NGINX and annotations.get("nginx.ingress.kubernetes.io/backend-protocol") == "GRPC":
+        return {"grpc": {"*"}, "ws": set()}
+    return {"grpc": set(), "ws": set()}
+
+
+# Traefik IngressRoutes
+
+
+def from_ingress_routes(docs: list, route, gateway, mapper: "RuleMapper") -> dict:
+    """IngressRoutes back onto the route: each rule's host, paths and backends come from the match and
+    services, its TLS secret from its document. What the console derives (entry points, priorities,
+    schemes, sticky cookies) must be what the route's rules and annotations render, or it is refused
+    with where to change it."""
+    if not docs:
+        raise refuse("the document", "give the route's IngressRoutes.")
+    grouped: dict[tuple[str, str], dict] = {}
+    grpc_services = set()
+    for i, doc in enumerate(docs):
+        where = f"document {i + 1}: "
+        only(doc, ALLOWED_TOP, "")
+        if doc.get("apiVersion") != "traefik.io/v1alpha1" or doc.get("kind") != "IngressRoute":
+            raise refuse(f"{where}kind", "this gateway's routes are traefik.io/v1alpha1 IngressRoutes.")
+        check_metadata(doc, route.name if i == 0 else f"{route.name}-{i}", route, where)
+        spec = mapping(doc.get("spec"), f"{where}spec")
+        only(spec, INGRESS_ROUTE_SPEC, f"{where}spec")
+        secret = mapping(spec.get("tls"), f"{where}spec.tls").get("secretName", "")
+        for j, entry in enumerate(listing(spec.get("routes"), f"{where}spec.routes")):
+            at = f"{where}spec.routes[{j}]"
+            host, path, h2c = ingress_route_path(entry, at)
+            if h2c:
+                grpc_services.add(path["service"])
+            grouped.setdefault((host, secret), {"where": at, "paths": []})["paths"].append(path)
+    metadata = mapping(docs[0].get("metadata"), "metadata")
+    annotations = dict(mapping(metadata.get("annotations"), "metadata.annotations"))
+    if annotations.pop(CLASS_ANNOTATION, gateway.ingress_class) != gateway.ingress_class:
+        raise refuse(f"metadata.annotations.{CLASS_ANNOTATION}", f"must stay {gateway.ingress_class}.")
+    mapper.hints = {"grpc": grpc_services, "ws": set()}
+    rules = [mapper.rule(group["where"], host, group["paths"], secret) for (host, secret), group in grouped.items()]
+    data = finish(
+        {"name": route.name, "rules": rules, "labels": user_labels(metadata, "")}, annotations, route, gateway
+    )
+    check_derived_fields(docs, data, route, gateway)
+    return data
+
+
+def ingress_route_path(entry, at: str) -> tuple[str, dict, bool]:
+    """(host, the path in the route's shape, whether its backend speaks h2c) of one IngressRoute rule."""
+    only(entry, INGRESS_ROUTE_RULE, at)
+    match = TRAEFIK_MATCH.fullmatch(str(entry.get("match", "")))
+    if not match:
+        raise refuse(
+            f"{at}.match", "must read Host(`host`) && PathPrefix(`/path`) (or Path), as the console writes it."
         )
-    if not paths:
-        raise refuse(f"{where}.http.paths", "a rule needs at least one path.")
-    previous = current.rules[i] if i < len(current.rules) else None
-    protocol = previous.protocol if previous else "http"
-    secure = host in secrets
-    if secure and protocol not in TLS_PROTOCOLS:
-        protocol = "https"
-    elif not secure and protocol in TLS_PROTOCOLS:
-        protocol = "ws" if protocol == "wss" else "http"
-    generated = hosts.auto_host(paths[0]["service"], route.project.name, gateway)
-    auto = previous is not None and previous.host_mode == "auto" and host == generated
-    return {
-        "host_mode": "auto" if auto else "custom",
-        "host": "" if auto else host,
-        "protocol": protocol,
-        "tls_secret": secrets.get(host, ""),
-        "paths": paths,
+    services = listing(entry.get("services"), f"{at}.services")
+    if len(services) != 1:
+        raise refuse(f"{at}.services", "a path of a route goes to exactly one Service.")
+    only(services[0], INGRESS_ROUTE_SERVICE, f"{at}.services[0]")
+    host, matcher, path = match.groups()
+    backend = {
+        "path": path,
+        "path_type": "Exact" if matcher == "Path" else "Prefix",
+        "service": services[0].get("name", ""),
+        "port": services[0].get("port", ""),
     }
+    return host, backend, services[0].get("scheme") == "h2c"
 
 
-def manifest_yaml(route, gateway) -> str:
-    """The Ingress as the console will apply it, for the Edit YAML dialog."""
-    spec = route_spec.from_route(route)
+def check_derived_fields(docs: list, data: dict, route, gateway) -> None:
+    """Refuses an edit of a field the console derives: what the mapped route renders must be what was given."""
+    spec = route_spec.from_data(data, route.namespace)
     spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
-    return yaml.safe_dump(render.ingress(spec, gateway, route.owner), sort_keys=False)
+    rendered = render.ingress_routes(spec, gateway, route.owner)
+    if len(rendered) != len(docs):
+        raise refuse(
+            "the document", f"these rules make {len(rendered)} IngressRoutes (one for plain rules, one per TLS secret)."
+        )
+    for i, (wanted, given) in enumerate(zip(rendered, docs, strict=True)):
+        difference = first_difference(wanted["spec"], given.get("spec"), "spec")
+        if difference:
+            raise refuse(
+                f"document {i + 1}: {difference}",
+                "the console sets this from the route's rules and annotations "
+                "(traefik.ingress.kubernetes.io/router.* and service.* keys); change those instead.",
+            )
+
+
+def first_difference(wanted, given, where: str) -> str | None:
+    if isinstance(wanted, dict) and isinstance(given, dict):
+        for key in [*wanted, *(k for k in given if k not in wanted)]:
+            found = first_difference(wanted.get(key), given.get(key), f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(wanted, list) and isinstance(given, list) and len(wanted) == len(given):
+        for i, (a, b) in enumerate(zip(wanted, given, strict=True)):
+            found = first_difference(a, b, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    return None if wanted == given else where
+
+
+# Rules, matched to the route's current ones by host
+
+
+class RuleMapper:
+    """Turns an edited rule back into the route's shape. A rule keeps the protocol and host mode of
+    the current rule with the same host, wherever it sits in the list; a new host takes the protocol
+    the manifest marks for its service (hints), else https with TLS and http without."""
+
+    def __init__(self, route, gateway):
+        self.route, self.gateway = route, gateway
+        self.current = route_spec.from_route(route).rules
+        self.hints: dict[str, set[str]] = {"grpc": set(), "ws": set()}
+
+    def rule(self, where: str, host: str, paths: list[dict], secret: str) -> dict:
+        previous = self.previous(where, host, paths)
+        secure = bool(secret)
+        protocol = previous.protocol if previous else self.hinted(paths)
+        if secure and protocol not in TLS_PROTOCOLS:
+            protocol = "wss" if protocol == "ws" else "https"
+        elif not secure and protocol in TLS_PROTOCOLS:
+            protocol = "ws" if protocol == "wss" else "http"
+        generated = hosts.auto_host(paths[0]["service"], self.route.project.name, self.gateway) if paths else ""
+        auto = previous is not None and previous.host_mode == "auto" and host == generated
+        return {
+            "host_mode": "auto" if auto else "custom",
+            "host": "" if auto else host,
+            "protocol": protocol,
+            "tls_secret": secret,
+            "paths": paths,
+        }
+
+    def previous(self, where: str, host: str, paths: list[dict]):
+        """The current rule this one is, by host; refused when the host has rules of different
+        protocols and the paths do not tell which."""
+        same_host = [rule for rule in self.current if rule.host == host]
+        protocols = sorted({rule.protocol for rule in same_host})
+        if len(protocols) <= 1:
+            return same_host[0] if same_host else None
+        given = sorted(str(path.get("path")) for path in paths)
+        same_paths = [rule for rule in same_host if sorted(p.path for p in rule.paths) == given]
+        if len({rule.protocol for rule in same_paths}) == 1:
+            return same_paths[0]
+        raise refuse(
+            where,
+            f"host {host} has rules of different protocols ({', '.join(protocols)}) in this route, and these "
+            "paths do not say which one this is. Keep each rule's paths as they were, or use Edit Rules.",
+        )
+
+    def hinted(self, paths: list[dict]) -> str:
+        services = {path.get("service") for path in paths}
+        if services & self.hints["grpc"] or "*" in self.hints["grpc"]:
+            return "grpc"
+        if services & self.hints["ws"]:
+            return "ws"
+        return "http"

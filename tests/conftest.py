@@ -434,6 +434,48 @@ def project_with_gateway(control_plane, make_user, platform_admin, workspace, un
     cluster.delete("v1", "Namespace", namespace)
 
 
+INGRESS_ROUTE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "ingressroutes.traefik.io"},
+    "spec": {
+        "group": "traefik.io",
+        "scope": "Namespaced",
+        "names": {
+            "kind": "IngressRoute",
+            "plural": "ingressroutes",
+            "singular": "ingressroute",
+            "listKind": "IngressRouteList",
+        },
+        "versions": [
+            {
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            }
+        ],
+    },
+}
+
+
+def crd_served(expected: bool) -> bool:
+    from routes import live
+
+    return live.ingress_routes_served(fresh=True) == expected
+
+
+@pytest.fixture
+def ingress_route_crd(control_plane):
+    """Traefik's IngressRoute CRD, as a cluster running Traefik serves it. The console's answer to
+    "is it served?" is cached for a few seconds, so it is asked afresh once installed and once gone."""
+    cluster.apply(INGRESS_ROUTE_CRD)
+    wait_for(lambda: crd_served(True), what="the IngressRoute CRD to be served")
+    yield
+    cluster.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", "ingressroutes.traefik.io")
+    wait_for(lambda: crd_served(False), what="the IngressRoute CRD to be gone")
+
+
 # Browser tests: Playwright driving Debian's Chromium.
 
 ARTIFACTS = ROOT / "test-artifacts"

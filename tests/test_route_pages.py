@@ -11,7 +11,7 @@ from console import cluster
 from gateways import services as gateway_services
 from routes import services as route_services
 from routes.models import Route, RoutePath, RouteRule
-from tests.conftest import PASSWORD, backend_service, password_login, tls_secret_manifest
+from tests.conftest import PASSWORD, api_as, backend_service, password_login, tls_secret_manifest
 
 pytestmark = pytest.mark.cluster
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -393,3 +393,143 @@ def test_a_crafted_editor_action_in_the_edit_rules_dialog_is_refused(route, shop
     response = logged_in("olga").post(url(shop, "front-end/edit-rules/"), data, **HTMX)
     assert response.status_code == 400 and "has no path 6" in response.content.decode()
     assert Route.objects.get(pk=route.pk).generation == 1
+
+
+def two_tls_rules():
+    """A gRPC rule and an https rule, both behind TLS, on different hosts."""
+    grpc = {"path": "/", "service": "greeter", "port": 50051}
+    web = {"path": "/", "service": "front-end", "port": 80}
+    return [
+        {"host": "api.example.com", "protocol": "grpc", "tls_secret": "good-tls", "paths": [grpc]},
+        {"host": "shop.example.com", "protocol": "https", "tls_secret": "good-tls", "paths": [web]},
+    ]
+
+
+def edit_yaml(client, shop, change):
+    """Opens Edit YAML on front-end, lets `change` edit the documents, saves; returns the answer."""
+    opened = client.get(url(shop, "front-end/edit-yaml/"), **HTMX)
+    docs = list(yaml.safe_load_all(opened.context["form"].initial["manifest"]))
+    change(docs)
+    data = {"manifest": yaml.safe_dump_all(docs), "generation": opened.context["generation"]}
+    return client.post(url(shop, "front-end/edit-yaml/"), data, **HTMX)
+
+
+def protocols(route) -> dict[str, str]:
+    return {rule.host: rule.protocol for rule in Route.objects.get(pk=route.pk).rules.all()}
+
+
+def test_edit_yaml_keeps_each_rules_protocol_when_rules_swap_places(shop):
+    route = route_services.create_route(shop, {"name": "front-end", "rules": two_tls_rules()})
+
+    def swap(docs):
+        rules = docs[0]["spec"]["rules"]
+        rules[0], rules[1] = rules[1], rules[0]
+
+    response = edit_yaml(logged_in("olga"), shop, swap)
+    assert response.status_code == 204, response.content.decode()
+    assert protocols(route) == {"api.example.com": "grpc", "shop.example.com": "https"}
+    route.refresh_from_db()
+    assert route.annotations == {}  # nginx.org/grpc-services still follows the rules, not stored
+
+
+def test_edit_yaml_on_ingress_nginx_does_not_turn_a_moved_grpc_rule_into_a_route_wide_annotation(shop):
+    gateway_services.configure_gateway(shop, flavor="ingress-nginx")
+    grpc = {"path": "/", "service": "greeter", "port": 50051}
+    rules = [
+        {"host": "api.example.com", "protocol": "grpc", "tls_secret": "good-tls", "paths": [grpc]},
+        {"host": "api2.example.com", "protocol": "grpc", "tls_secret": "good-tls", "paths": [grpc]},
+    ]
+    route = route_services.create_route(shop, {"name": "front-end", "rules": rules})
+
+    def swap_and_rename(docs):
+        rules = docs[0]["spec"]["rules"]
+        rules[0], rules[1] = rules[1], rules[0]
+        rules[0]["host"] = "api3.example.com"  # a new host: gRPC, as the Ingress's backend-protocol says
+        docs[0]["spec"]["tls"][0]["hosts"] = ["api3.example.com", "api.example.com"]
+
+    assert edit_yaml(logged_in("olga"), shop, swap_and_rename).status_code == 204
+    assert protocols(route) == {"api3.example.com": "grpc", "api.example.com": "grpc"}
+    route.refresh_from_db()
+    assert route.annotations == {}
+
+
+def test_edit_yaml_gives_a_new_host_the_protocol_its_manifest_marks(shop):
+    route = route_services.create_route(shop, {"name": "front-end", "rules": two_tls_rules()})
+
+    def rename(docs):
+        docs[0]["spec"]["rules"][0]["host"] = "rpc.example.com"
+        docs[0]["spec"]["tls"][0]["hosts"] = ["rpc.example.com", "shop.example.com"]
+
+    assert edit_yaml(logged_in("olga"), shop, rename).status_code == 204
+    assert protocols(route) == {"rpc.example.com": "grpc", "shop.example.com": "https"}
+
+
+def test_edit_yaml_refuses_a_rule_whose_protocol_it_cannot_tell(shop):
+    rules = [
+        {"host": "shop.example.com", "protocol": "http", "paths": [{"path": "/a", "service": "front-end", "port": 80}]},
+        {"host": "shop.example.com", "protocol": "ws", "paths": [{"path": "/b", "service": "catalogue", "port": 80}]},
+    ]
+    route = route_services.create_route(shop, {"name": "front-end", "rules": rules})
+
+    def move_a_path(docs):
+        docs[0]["spec"]["rules"][0]["http"]["paths"][0]["path"] = "/c"
+
+    response = edit_yaml(logged_in("olga"), shop, move_a_path)
+    assert response.status_code == 400
+    message = " ".join(response.context["form"].errors["manifest"])
+    assert "spec.rules[0]: host shop.example.com has rules of different protocols (http, ws)" in message
+    assert Route.objects.get(pk=route.pk).generation == 1
+
+
+def test_a_traefik_gateways_edit_yaml_and_manifest_show_the_ingress_routes_the_worker_applies(
+    shop, ingress_route_crd, django_user_model
+):
+    gateway_services.configure_gateway(shop, flavor="traefik")
+    plain = {"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+    rules = [plain, *two_tls_rules()[:1]]  # IngressRoutes group them: the TLS one comes second
+    annotations = {"traefik.ingress.kubernetes.io/router.priority": "5"}
+    route = route_services.create_route(shop, {"name": "front-end", "rules": rules, "annotations": annotations})
+
+    answer = api_as(django_user_model.objects.get(username="olga")).get(
+        f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"
+    )
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in answer.json()["manifests"]]
+    assert kinds == [("IngressRoute", "front-end"), ("IngressRoute", "front-end-1")]
+    assert [m.get("spec", {}).get("tls") for m in answer.json()["manifests"]] == [None, {"secretName": "good-tls"}]
+    olga = logged_in("olga")
+    shown = olga.get(url(shop, "front-end/edit-yaml/"), **HTMX)
+    assert "Traefik IngressRoutes" in shown.content.decode()
+    assert [doc["kind"] for doc in yaml.safe_load_all(shown.context["form"].initial["manifest"])] == [
+        "IngressRoute"
+    ] * 2
+
+    assert edit_yaml(olga, shop, lambda docs: None).status_code == 204
+    assert Route.objects.get(pk=route.pk).generation == 1  # unchanged text changes nothing
+
+    def add_a_path(docs):
+        plain = docs[0]["spec"]["routes"]
+        plain.append({**plain[0], "match": "Host(`shop.example.com`) && PathPrefix(`/catalogue`)"})
+        plain[-1]["services"] = [{"name": "catalogue", "port": 8080}]
+
+    assert edit_yaml(olga, shop, add_a_path).status_code == 204
+    route = Route.objects.get(pk=route.pk)
+    assert protocols(route) == {"api.example.com": "grpc", "shop.example.com": "http"}
+    assert [p.path for p in route.rules.get(host="shop.example.com").paths.all()] == ["/", "/catalogue"]
+
+    def edit_a_derived_field(docs):
+        docs[0]["spec"]["routes"][0]["priority"] = 99
+
+    refused = edit_yaml(olga, shop, edit_a_derived_field)
+    assert refused.status_code == 400
+    assert "document 1: spec.routes[0].priority: the console sets this" in " ".join(
+        refused.context["form"].errors["manifest"]
+    )
+
+    def through_the_annotation(docs):
+        for doc in docs:
+            doc["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.priority"] = "99"
+            for entry in doc["spec"]["routes"]:
+                entry["priority"] = 99
+
+    assert edit_yaml(olga, shop, through_the_annotation).status_code == 204
+    assert Route.objects.get(pk=route.pk).annotations == {"traefik.ingress.kubernetes.io/router.priority": "99"}

@@ -292,37 +292,9 @@ def test_missing_backends_are_accepted_with_a_warning_and_a_disabled_gateway_par
     wait_for(lambda: ingress("sock-shop", "early"), timeout=60, what="the route to be served again")
 
 
-INGRESS_ROUTE_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "ingressroutes.traefik.io"},
-    "spec": {
-        "group": "traefik.io",
-        "scope": "Namespaced",
-        "names": {
-            "kind": "IngressRoute",
-            "plural": "ingressroutes",
-            "singular": "ingressroute",
-            "listKind": "IngressRouteList",
-        },
-        "versions": [
-            {
-                "name": "v1alpha1",
-                "served": True,
-                "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-            }
-        ],
-    },
-}
-
-
 @pytest.fixture
-def traefik_crd(live_cluster):
-    """Traefik's IngressRoute CRD, as a cluster running Traefik serves it."""
-    cluster.apply(INGRESS_ROUTE_CRD)
-    yield
-    cluster.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", "ingressroutes.traefik.io")
+def traefik_crd(live_cluster, ingress_route_crd):
+    """Traefik's IngressRoute CRD, with the worker running."""
 
 
 def test_traefik_gateways_get_ingress_routes_when_the_cluster_serves_them(sock_shop, platform_admin, traefik_crd):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from console.api import expected_generation
 from gateways.models import Gateway
-from routes import hosts, live, render, services
+from routes import live, services, yaml_mapping
 from routes import spec as route_spec
 from routes.api.serializers import (
     ManifestSerializer,
@@ -143,9 +143,8 @@ class RouteManifestView(APIView):
     def get(self, request, name, route):
         found = route_of(request, name, route, "view_routes")
         gateway = found.gateway or Gateway(project=found.project, enabled=False)
-        spec = route_spec.from_route(found)
-        spec = spec.with_hosts(hosts.resolved_hosts(spec, found.project.name, gateway))
-        return Response({"manifests": render.manifests(spec, gateway, found.owner)})
+        manifests = yaml_mapping.manifests_of(found, gateway, live.renders_ingress_routes(gateway))
+        return Response({"manifests": manifests})
 
 
 class ServiceListView(APIView):
