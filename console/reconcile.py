@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 import redis
 from celery import shared_task
@@ -35,13 +36,36 @@ RETRY_MAX_SECONDS = 120
 MAX_RETRIES = 8
 
 
-def retry_later(task, error: Exception, countdown: float | None = None):
-    """Raises Celery's Retry for `task` after a backoff delay (or `countdown`)."""
-    if countdown is None:
-        countdown = get_exponential_backoff_interval(
-            RETRY_FACTOR_SECONDS, task.request.retries, RETRY_MAX_SECONDS, full_jitter=True
-        )
+def retry_later(task, error: Exception):
+    """Raises Celery's Retry for `task` after a backoff delay: for failures, which count retries."""
+    countdown = get_exponential_backoff_interval(
+        RETRY_FACTOR_SECONDS, task.request.retries, RETRY_MAX_SECONDS, full_jitter=True
+    )
     raise task.retry(exc=error, countdown=countdown, max_retries=MAX_RETRIES)
+
+
+def again_later(task, pk, seconds: float) -> NoReturn:
+    """Ends this run and queues the object's reconcile again in `seconds`: for waiting on something
+    slow (a namespace being created or removed, another run's lock), which is not a failure and must
+    not use up the retries failures count (controller-runtime's RequeueAfter). Should Redis not take
+    the message, the periodic pass queues the object again."""
+    try:
+        task.apply_async((pk,), countdown=seconds)
+    except OperationalError as error:
+        log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
+    raise Ignore()
+
+
+NAMESPACE_POLL_SECONDS = 2
+
+
+def wait_for_namespace(task, model, instance) -> NoReturn:
+    """The object's namespace is not ready yet (still being created, say): show that it waits, and
+    look again shortly."""
+    message = f"Waiting for namespace {instance.namespace} to be ready."
+    waiting = [condition(kind, False, "WaitingForNamespace", message) for kind in ("Synced", "Ready")]
+    model.record_status(instance.pk, waiting)
+    again_later(task, instance.pk, NAMESPACE_POLL_SECONDS)
 
 
 # While one worker reconciles an object, another run for the same object waits this long and
@@ -102,12 +126,8 @@ def exclusively(task, model, pk):
     except redis.RedisError as error:
         log.warning("reconciling %s %s without its lock: %s", model.__name__, pk, error)
         held = None
-    if held is False:  # not a failure: look again shortly, without using up the run's retries
-        try:
-            task.apply_async((pk,), countdown=BUSY_RETRY_SECONDS)
-        except OperationalError as error:
-            log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
-        raise Ignore()
+    if held is False:  # busy, not failing: look again shortly
+        again_later(task, pk, BUSY_RETRY_SECONDS)
     try:
         yield
     finally:

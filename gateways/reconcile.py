@@ -14,12 +14,12 @@ from console.reconcile import (
     register,
     requeue_if_changed,
     retry_later,
+    wait_for_namespace,
 )
 from gateways import flavors, render
 from gateways.models import Gateway
 from tenants.reconcile import namespace_ready
 
-NAMESPACE_POLL_SECONDS = 2
 LOCAL_ADDRESS = "127.0.0.1"  # a cluster without nodes, such as the local control plane
 
 
@@ -39,9 +39,7 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
             reconciled("gateway", gateway)
             return result
         if not namespace_ready(gateway.project):
-            message = f"Waiting for namespace {gateway.namespace} to be ready."
-            Gateway.record_status(gateway.pk, [condition("Synced", False, "WaitingForNamespace", message)])
-            retry_later(self, cluster.ClusterError(message), countdown=NAMESPACE_POLL_SECONDS)
+            wait_for_namespace(self, Gateway, gateway)
         result = apply_objects(gateway)
         fresh = Gateway.objects.select_related("project").get(pk=gateway.pk)
         if served_facts(fresh) != served_facts(gateway):

@@ -20,6 +20,7 @@ from console.reconcile import (
     requeue_if_changed,
     retry_later,
     send,
+    wait_for_namespace,
 )
 from gateways import flavors
 from routes import hosts, live, render
@@ -28,7 +29,6 @@ from routes.claims import admission, competitors, sync_claims
 from routes.models import Route, RouteRule
 from tenants.reconcile import namespace_ready
 
-NAMESPACE_POLL_SECONDS = 2
 ALL_KINDS = render.INGRESS_KINDS + render.INGRESS_ROUTE_KINDS
 
 
@@ -49,9 +49,7 @@ def _reconcile_route(self, route_id: int) -> str:
         if gateway is None or not gateway.enabled:
             return park(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
         if not namespace_ready(route.project):
-            message = f"Waiting for namespace {route.namespace} to be ready."
-            Route.record_status(route.pk, [condition("Synced", False, "WaitingForNamespace", message)])
-            retry_later(self, cluster.ClusterError(message), countdown=NAMESPACE_POLL_SECONDS)
+            wait_for_namespace(self, Route, route)
         return apply_route(route, gateway)
     except PermissionError as error:
         return record_refusal(Route, route.pk, error)

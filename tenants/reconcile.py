@@ -4,7 +4,7 @@ from celery import shared_task
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import before_namespace_removal, exclusively, register, retry_later
+from console.reconcile import again_later, before_namespace_removal, exclusively, register, retry_later
 from tenants import render
 from tenants.models import Project
 
@@ -45,7 +45,7 @@ def apply_namespace(task, project: Project) -> str:
         # A namespace of the same name is still being deleted (a project deleted and created again).
         message = f"Waiting for the cluster to finish deleting an earlier namespace {project.namespace}."
         Project.record_status(project.pk, [condition("Ready", False, "Terminating", message)])
-        retry_later(task, cluster.ClusterError(message), countdown=TERMINATING_POLL_SECONDS)
+        again_later(task, project.pk, TERMINATING_POLL_SECONDS)
     if live is not None and not cluster.is_managed(live):
         message = (
             f"A namespace named '{project.namespace}' already exists and was not created by the console, "
@@ -84,7 +84,7 @@ def remove_namespace(task, project: Project) -> str:
         cluster.delete("v1", "Namespace", project.namespace)
     message = f"Waiting for the cluster to remove namespace {project.namespace} and everything in it."
     Project.record_status(project.pk, [condition("Ready", False, "Terminating", message)])
-    retry_later(task, cluster.ClusterError(message), countdown=TERMINATING_POLL_SECONDS)
+    again_later(task, project.pk, TERMINATING_POLL_SECONDS)
 
 
 def drifted_projects() -> list[int]:
