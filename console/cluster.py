@@ -7,6 +7,7 @@ and turns API failures into the typed errors below. No other module imports
 `kubernetes`.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -239,6 +240,90 @@ def apply_replacing(manifest: dict) -> dict:
     log.info("replacing %s %s: an immutable field changed", manifest["kind"], metadata["name"])
     delete(manifest["apiVersion"], manifest["kind"], metadata["name"], metadata.get("namespace"))
     return apply(manifest)
+
+
+# Metadata the cluster's own controllers write on objects the console applies: neither drift nor
+# someone else's addition.
+CLUSTER_WRITTEN = {"deployment.kubernetes.io/revision"}
+KEYED_CONTENT = ("data", "binaryData")  # a ConfigMap's: no metadata.generation tells of changes
+
+
+def owned_content(obj: dict) -> dict[str, dict]:
+    """What the console sets key by key on an object, beside its spec: labels, annotations and a
+    ConfigMap's data, without what the cluster writes itself."""
+    metadata = obj.get("metadata") or {}
+    parts = {part: metadata.get(part) or {} for part in ("labels", "annotations")}
+    parts.update({part: obj.get(part) or {} for part in KEYED_CONTENT})
+    return {part: {k: v for k, v in values.items() if k not in CLUSTER_WRITTEN} for part, values in parts.items()}
+
+
+def fingerprint(obj: dict) -> str:
+    """A digest of owned_content: what drift checks compare besides uid and metadata.generation, which
+    the API server moves only for spec changes."""
+    return hashlib.sha256(json.dumps(owned_content(obj), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def applied_record(obj: dict) -> dict:
+    """What the periodic pass compares a live object with: its identity, metadata.generation (moved
+    by spec changes) and fingerprint (labels, annotations: changes that do not move the generation)."""
+    metadata = obj["metadata"]
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": metadata["name"],
+        "namespace": metadata.get("namespace", ""),
+        "uid": metadata.get("uid", ""),
+        "generation": metadata.get("generation", 0),
+        "fingerprint": fingerprint(obj),
+    }
+
+
+def drifted(live: dict | None, recorded: dict) -> bool:
+    """Whether a live object is no longer what an apply recorded: gone, replaced, its spec changed
+    (metadata.generation moved) or its labels or annotations changed (which do not move it)."""
+    metadata = (live or {}).get("metadata", {})
+    return (
+        metadata.get("uid") != recorded["uid"]
+        or metadata.get("generation", 0) != recorded["generation"]
+        or fingerprint(live) != recorded.get("fingerprint")
+    )
+
+
+def merge_patch(live: dict, wanted: dict) -> dict:
+    """The JSON merge patch (RFC 7386) that makes `live` equal `wanted`: keys only `live` has are
+    removed, lists are replaced whole."""
+    patch: dict = {key: None for key in live if key not in wanted}
+    for key, value in wanted.items():
+        if isinstance(value, dict) and isinstance(live.get(key), dict):
+            nested = merge_patch(live[key], value)
+            if nested:
+                patch[key] = nested
+        elif live.get(key) != value:
+            patch[key] = value
+    return patch
+
+
+def apply_owned(manifest: dict, *, replace_immutable: bool = False, exact_spec: bool = False) -> dict:
+    """Applies an object the console owns outright, then removes what others added to it, which
+    server-side apply leaves alone (it changes only fields its own manager set): labels, annotations
+    and ConfigMap keys, and with `exact_spec` anything else in the spec (for kinds whose spec the
+    API server does not fill in, such as an Ingress). Returns the live object."""
+    live = apply_replacing(manifest) if replace_immutable else apply(manifest)
+    wanted, present = owned_content(manifest), owned_content(live)
+    changes = {part: merge_patch(present[part], wanted[part]) for part in present}
+    patch = {part: changes[part] for part in KEYED_CONTENT if changes[part]}
+    metadata = {part: changes[part] for part in ("labels", "annotations") if changes[part]}
+    if metadata:
+        patch["metadata"] = metadata
+    if exact_spec and "spec" in manifest and (spec := merge_patch(live.get("spec") or {}, manifest["spec"])):
+        patch["spec"] = spec
+    if not patch:
+        return live
+    name, namespace = manifest["metadata"]["name"], manifest["metadata"].get("namespace")
+    log.info("removing what others added to %s %s: %s", manifest["kind"], name, patch)
+    path = kind_of(manifest["apiVersion"], manifest["kind"]).path(namespace, name)
+    query = [("fieldManager", FIELD_MANAGER)]
+    return request("PATCH", path, body=patch, query=query, content_type="application/merge-patch+json")
 
 
 def apply_status(manifest: dict, field_manager: str = FIELD_MANAGER) -> dict:

@@ -58,6 +58,9 @@ class Gateway(ReconciledModel):
     addresses = models.JSONField(default=list, blank=True, editable=False)
     node_ports = models.JSONField(default=dict, blank=True, editable=False)
     ready_replicas = models.PositiveSmallIntegerField(default=0, editable=False)
+    # What the last apply put in the cluster, per object: identity, metadata.generation and fingerprint
+    # (console/cluster.py applied_record), for the periodic pass to spot drift from one list per kind.
+    applied = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["project__name"]

@@ -62,7 +62,7 @@ def apply_objects(gateway: Gateway) -> str:
     generation = gateway.generation
     wanted = render.manifests(gateway)
     check_namespace(wanted, gateway.namespace)
-    applied = {m["kind"]: cluster.apply_replacing(m) for m in wanted}
+    applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
     delete_unwanted(gateway, wanted)
     observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses())
     Gateway.record_status(
@@ -72,6 +72,7 @@ def apply_objects(gateway: Gateway) -> str:
             ready_condition(gateway, observed),
         ],
         observed_generation=generation,
+        applied={"objects": [cluster.applied_record(obj) for obj in applied.values()]},
         **observed,
     )
     requeue_if_changed(gateway, generation)
@@ -92,6 +93,7 @@ def remove_objects(gateway: Gateway) -> str:
         addresses=[],
         node_ports={},
         ready_replicas=0,
+        applied={},
     )
     requeue_if_changed(gateway, generation)
     return "removed"
@@ -156,31 +158,32 @@ def ready_condition(gateway: Gateway, observed: dict) -> dict:
 
 
 def unsettled_gateways() -> list[int]:
-    """Gateways to reconcile again: enabled, in sync, and missing their Service or Deployment. The
-    others are observed from one list per kind (replicas starting, a load balancer's address, node
-    addresses); what changed is written to the row and routes follow, without writing to the cluster."""
+    """Gateways to reconcile again: enabled, in sync, and with an object that is no longer what the
+    last apply recorded (gone, replaced, its spec, labels, annotations or settings changed by someone
+    else). The others are observed from the same lists (replicas starting, a load balancer's
+    address, node addresses); what changed is written to the row and routes follow, without writing
+    to the cluster."""
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
-    services, deployments = (
-        {
-            (item["metadata"]["namespace"], item["metadata"]["name"]): item
-            for item in cluster.list_objects(api_version, kind, selector=selector, cached=True)
-        }
-        for api_version, kind in (("v1", "Service"), ("apps/v1", "Deployment"))
-    )
+    live = {}
+    for api_version, kind in render.NAMESPACED_KINDS + render.CLUSTER_KINDS:
+        for item in cluster.list_objects(api_version, kind, selector=selector, cached=True):
+            item.setdefault("apiVersion", api_version)
+            metadata = item["metadata"]
+            live[(kind, metadata.get("namespace", ""), metadata["name"])] = item
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
     drifted, nodes = [], None
     for gateway in in_sync:
         if not gateway.in_sync:
             continue
-        service, deployment = (
-            services.get((gateway.namespace, render.NAME)),
-            deployments.get((gateway.namespace, render.NAME)),
-        )
-        if service is None or deployment is None:
+        recorded = gateway.applied.get("objects", [])
+        if not recorded or any(
+            cluster.drifted(live.get((obj["kind"], obj["namespace"], obj["name"])), obj) for obj in recorded
+        ):
             drifted.append(gateway.pk)
             continue
         if nodes is None:
             nodes = node_addresses()
+        service, deployment = (live[(kind, gateway.namespace, render.NAME)] for kind in ("Service", "Deployment"))
         record_observation(gateway, observe(gateway, service, deployment, nodes))
     return drifted
 

@@ -123,21 +123,10 @@ def put_in_cluster(route: Route, wanted: list[dict]) -> tuple[dict, list]:
     wanted_digest = digest(wanted)
     if route.applied.get("digest") == wanted_digest:
         return route.applied, route.load_balancer
-    live = [cluster.apply(manifest) for manifest in wanted]
-    record = {"digest": wanted_digest, "objects": [applied_object(obj) for obj in live]}
+    live = [cluster.apply_owned(manifest, exact_spec=True) for manifest in wanted]
+    record = {"digest": wanted_digest, "objects": [cluster.applied_record(obj) for obj in live]}
     remove_recorded(route, route.applied, keep=record["objects"])
     return record, (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
-
-
-def applied_object(obj: dict) -> dict:
-    metadata = obj["metadata"]
-    return {
-        "apiVersion": obj["apiVersion"],
-        "kind": obj["kind"],
-        "name": metadata["name"],
-        "uid": metadata.get("uid", ""),
-        "generation": metadata.get("generation", 0),
-    }
 
 
 def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None:
@@ -221,9 +210,9 @@ def served_kinds() -> list[tuple[str, str]]:
 
 def drifted_routes() -> list[int]:
     """In-sync routes to reconcile again: those waiting on others, and those whose objects in the
-    cluster are not what the last apply recorded (deleted, replaced, or their spec changed by
-    someone else). One list per kind, no per-route reads; a new load-balancer address is written to
-    the row directly, and objects of routes that no longer exist are deleted."""
+    cluster are not what the last apply recorded (deleted, replaced, their spec, labels or
+    annotations changed by someone else). One list per kind, no per-route reads; a new load-balancer
+    address is written to the row directly, and objects of routes that no longer exist are deleted."""
     settled = Route.objects.filter(deletion_requested=False, observed_generation__gte=F("generation"))
     queued = set(settled.filter(ready_reason__in=WAITING_ON_OTHERS).values_list("pk", flat=True))
     live = live_route_objects()
@@ -232,11 +221,7 @@ def drifted_routes() -> list[int]:
     for pk, namespace, applied, load_balancer in rows.iterator(chunk_size=2000):
         keys = [(obj["kind"], namespace, obj["name"]) for obj in applied.get("objects", [])]
         recorded.update(keys)
-        if any(
-            (live.get(key) or {}).get("metadata", {}).get("uid") != obj["uid"]
-            or live[key]["metadata"].get("generation") != obj["generation"]
-            for key, obj in zip(keys, applied.get("objects", []), strict=True)
-        ):
+        if any(cluster.drifted(live.get(key), obj) for key, obj in zip(keys, applied.get("objects", []), strict=True)):
             queued.add(pk)
             reapply.append(Route(pk=pk, applied={**applied, "digest": ""}))  # apply again, whatever it renders
         elif keys:

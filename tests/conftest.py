@@ -133,6 +133,23 @@ def control_plane(tmp_path_factory):
     subprocess.run([ROOT / "scripts/controlplane/stop.sh", state], capture_output=True, timeout=60)
 
 
+@pytest.fixture(scope="session")
+def kubectl(control_plane):
+    """Runs the real kubectl (built at the API server's version beside it) against the local control
+    plane, as someone with cluster access would; returns its output."""
+    built = subprocess.run([ROOT / "scripts/controlplane/build.sh"], capture_output=True, text=True, timeout=1800)
+    binary = Path(built.stdout.strip().splitlines()[-1]) / "kubectl"
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [binary, "--kubeconfig", control_plane.kubeconfig, *args], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
+
+
 class RedisServer:
     def __init__(self, directory: Path):
         self.directory = directory

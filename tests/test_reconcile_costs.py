@@ -176,3 +176,68 @@ def test_a_lock_left_by_a_killed_worker_on_this_host_does_not_hold_the_route_up(
     route_services.update_route(route, body("web", "two.example.com"))
     wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, timeout=5, what="the edit despite the dead holder")
     assert cluster.get(*INGRESS, "web", shop.namespace)["spec"]["rules"][0]["host"] == "two.example.com"
+
+
+def test_the_pass_removes_what_kubectl_added_to_a_managed_ingress_and_restores_what_it_changed(shop, kubectl):
+    spec = {**body("web", "web.example.com"), "annotations": {"team": "web"}}
+    route = settled(route_services.create_route(shop, spec))
+    wanted = cluster.get(*INGRESS, "web", shop.namespace)
+    namespace = ["-n", shop.namespace]
+    kubectl("annotate", "ingress", "web", *namespace, "nginx.org/server-snippets=return 302 https://evil.example.com")
+    kubectl("annotate", "ingress", "web", *namespace, "--overwrite", "team=someone-else")
+    kubectl("label", "ingress", "web", *namespace, "stolen=yes")
+    default_backend = '{"spec": {"defaultBackend": {"service": {"name": "elsewhere", "port": {"number": 80}}}}}'
+    kubectl("patch", "ingress", "web", *namespace, "--type=merge", "-p", default_backend)
+
+    assert resync()["Route"] == 1  # one pass notices
+
+    def as_rendered():
+        live = cluster.get(*INGRESS, "web", shop.namespace)
+        return all(
+            live["metadata"].get(part) == wanted["metadata"].get(part) for part in ("labels", "annotations")
+        ) and (live["spec"] == wanted["spec"])
+
+    wait_for(as_rendered, what="the Ingress to carry exactly what the console rendered")
+    assert cluster.get(*INGRESS, "web", shop.namespace)["metadata"]["annotations"] == {"team": "web"}
+    settled(route)
+    cluster.REQUESTS.clear()
+    assert resync()["Route"] == 0 and writes(cluster.REQUESTS) == {}  # and then it is quiet again
+
+
+def test_the_pass_removes_what_kubectl_added_to_a_gateways_objects(shop, kubectl):
+    gateway = Gateway.objects.get(project=shop)
+    gateway_services.configure_gateway(shop, config={"read-timeout": "120"})
+    wait_for(lambda: Gateway.objects.get(pk=gateway.pk).in_sync, what="the gateway's settings")
+    service = cluster.get("v1", "Service", "kubeconsole-gateway", shop.namespace)
+    settings = cluster.get("v1", "ConfigMap", "kubeconsole-gateway", shop.namespace)["data"]
+    namespace = ["-n", shop.namespace]
+    kubectl(
+        "annotate",
+        "service",
+        "kubeconsole-gateway",
+        *namespace,
+        "service.beta.kubernetes.io/aws-load-balancer-internal=false",
+    )
+    kubectl("label", "service", "kubeconsole-gateway", *namespace, "stolen=yes")
+    kubectl(
+        "patch",
+        "configmap",
+        "kubeconsole-gateway",
+        *namespace,
+        "--type=merge",
+        "-p",
+        '{"data": {"server-snippets": "x", "proxy-read-timeout": "1"}}',
+    )
+
+    assert resync()["Gateway"] == 1
+
+    def restored():
+        live_service = cluster.get("v1", "Service", "kubeconsole-gateway", shop.namespace)
+        live_settings = cluster.get("v1", "ConfigMap", "kubeconsole-gateway", shop.namespace)["data"]
+        same = all(live_service["metadata"].get(p) == service["metadata"].get(p) for p in ("labels", "annotations"))
+        return same and live_settings == settings
+
+    wait_for(restored, what="the gateway's Service and settings as the console rendered them")
+    wait_for(lambda: Gateway.objects.get(pk=gateway.pk).in_sync, what="the gateway to settle")
+    cluster.REQUESTS.clear()
+    assert resync()["Gateway"] == 0 and writes(cluster.REQUESTS) == {}
