@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from rest_framework import filters, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -64,3 +64,10 @@ def expected_generation(request, data: dict) -> int | None:
     if not is_number(digits):
         raise DjangoValidationError({"generation": 'If-Match must be an ETag this API returned, such as "3".'})
     return int(digits)
+
+
+class QuerySetSearch(filters.SearchFilter):
+    """DRF's ?search=, answered by the queryset's own search(), the one the pages use too."""
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset.search(request.query_params.get(self.search_param, ""))

@@ -326,15 +326,6 @@ def apply_owned(manifest: dict, *, replace_immutable: bool = False, exact_spec: 
     return request("PATCH", path, body=patch, query=query, content_type="application/merge-patch+json")
 
 
-def apply_status(manifest: dict, field_manager: str = FIELD_MANAGER) -> dict:
-    """Server-side apply to the status subresource, as the controller owning that status would."""
-    kind = kind_of(manifest["apiVersion"], manifest["kind"])
-    metadata = manifest["metadata"]
-    path = kind.path(metadata.get("namespace"), metadata["name"]) + "/status"
-    query = [("fieldManager", field_manager), ("force", "true")]
-    return request("PATCH", path, body=manifest, query=query, content_type="application/apply-patch+yaml")
-
-
 def get(api_version: str, kind: str, name: str, namespace: str | None = None) -> dict | None:
     """The live object, or None when it does not exist."""
     try:

@@ -14,6 +14,11 @@ def gateway_of(project) -> Gateway | None:
     return Gateway.objects.filter(project=project).first()
 
 
+def enabled_gateway(project) -> Gateway | None:
+    """The project's gateway when it is enabled (what new routes bind to), else None."""
+    return Gateway.objects.filter(project=project, enabled=True).select_related("project").first()
+
+
 def snapshot(gateway: Gateway) -> dict:
     """The gateway as the audit log keeps it."""
     return {"enabled": gateway.enabled, **{name: getattr(gateway, name) for name in Gateway.SETTINGS}}

@@ -8,8 +8,16 @@ from tenants.models import Project
 
 
 class RouteQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user))
+    def search(self, text: str):
+        """Routes whose name, alias or a rule's host contains every word of `text`: the list page's
+        search box and the API's ?search= alike."""
+        found = self
+        for word in text.split():
+            matching = Route.objects.filter(
+                models.Q(name__icontains=word) | models.Q(alias__icontains=word) | models.Q(rules__host__icontains=word)
+            )
+            found = found.filter(pk__in=matching.values("pk"))
+        return found
 
     def with_rules(self):
         return self.prefetch_related("rules__paths")

@@ -13,6 +13,7 @@ from console.reconcile import changed, enqueue
 from console.validators import validate_annotations_size
 from gateways import flavors, policy
 from gateways.models import AnnotationAllowance, Gateway
+from gateways.services import enabled_gateway
 from routes import hosts, live
 from routes import spec as route_spec
 from routes.claims import sync_claims
@@ -118,8 +119,9 @@ def rendered_as(gateway: Gateway) -> str:
     return policy.INGRESS_ROUTE if live.renders_ingress_routes(gateway) else policy.INGRESS
 
 
-def enabled_gateway(project) -> Gateway:
-    gateway = Gateway.objects.filter(project=project, enabled=True).select_related("project").first()
+def serving_gateway(project) -> Gateway:
+    """The enabled gateway new routes of the project bind to; refuses when there is none."""
+    gateway = enabled_gateway(project)
     if gateway is None:
         raise ValidationError({"gateway": "Enable the project's gateway before creating routes."})
     return gateway
@@ -159,7 +161,7 @@ def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, new: 
 
 @transaction.atomic
 def create_route(project, data: dict, alias: str = "", description: str = "", *, by=None) -> Route:
-    gateway = enabled_gateway(project)
+    gateway = serving_gateway(project)
     spec = route_spec.from_data(data, project.namespace)
     validate_spec(spec, gateway)
     if Route.objects.filter(project=project, name=spec.name).exists():
@@ -178,7 +180,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[Route]:
     `data`, plus `alias` and `description`. Problems are keyed routes.<index>.<field>."""
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
-    gateway = enabled_gateway(project)
+    gateway = serving_gateway(project)
     allowances = AnnotationAllowance.as_policy()
     errors = Errors()
     specs = [route_spec.from_data(data, project.namespace) for data in items]
@@ -250,7 +252,7 @@ def update_route(
     spec = route_spec.from_data({**data, "name": data.get("name", route.name)}, route.namespace)
     if spec.name != route.name:
         raise ValidationError({"name": "A route's name cannot be changed; create a new route instead."})
-    gateway = route.gateway or enabled_gateway(route.project)
+    gateway = route.gateway or serving_gateway(route.project)
     validate_spec(spec, gateway)
     route.annotations, route.labels = spec.annotations, spec.labels
     if alias is not None:

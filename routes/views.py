@@ -4,14 +4,13 @@ and the Edit info / rules / annotations / YAML and Delete dialogs."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from console import cluster
 from console.forms import WizardState
 from console.views import finish
-from gateways.models import Gateway
+from gateways.services import enabled_gateway
 from routes import hosts, live, services, yaml_mapping
 from routes import render as route_render
 from routes import spec as route_spec
@@ -55,10 +54,6 @@ def route_for(request, name, route_name, action):
     return route
 
 
-def enabled_gateway(project):
-    return Gateway.objects.filter(project=project, enabled=True).select_related("project").first()
-
-
 # The list
 
 
@@ -68,13 +63,8 @@ ROUTES_PER_PAGE = 50
 @login_required
 def route_list(request, name):
     project = project_for(request, name, "view_routes")
-    routes = Route.objects.filter(project=project).with_rules().select_related("gateway__project")
     search = request.GET.get("q", "").strip()
-    if search:
-        matching = Route.objects.filter(project=project).filter(
-            Q(name__icontains=search) | Q(alias__icontains=search) | Q(rules__host__icontains=search)
-        )
-        routes = routes.filter(pk__in=matching.values("pk"))
+    routes = Route.objects.filter(project=project).search(search).with_rules().select_related("gateway__project")
     page = Paginator(routes, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     context = project_context(request, project, "routes")
     context.update(

@@ -1,7 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants import permissions as perms
 from tenants.models import Project, Workspace
 
 
@@ -88,6 +87,3 @@ class ConfirmNameForm(forms.Form):
         if name != self.expected:
             raise forms.ValidationError(f"Type '{self.expected}' exactly to confirm.")
         return name
-
-
-ROLE_CHOICES = {"workspace": perms.WORKSPACE_ROLE_CHOICES, "project": perms.PROJECT_ROLE_CHOICES}

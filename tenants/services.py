@@ -36,8 +36,18 @@ def create_user(*, username: str, email: str = "", password: str, platform_admin
 
 
 @transaction.atomic
-def update_user(user, *, email: str | None = None, is_active: bool | None = None, platform_admin: bool | None = None):
-    """Edits an account. Disabling it ends its sessions' access and deletes its API token."""
+def update_user(
+    user,
+    *,
+    email: str | None = None,
+    is_active: bool | None = None,
+    platform_admin: bool | None = None,
+    by=None,
+):
+    """Edits an account. Disabling it ends its sessions' access and deletes its API token; nobody
+    disables their own account (`by`: who edits), so a platform keeps an admin who can log in."""
+    if is_active is False and by is not None and by.pk == user.pk:
+        raise ValidationError({"is_active": "You cannot disable your own account."})
     if email is not None:
         user.email = email
     if platform_admin is not None:

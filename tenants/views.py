@@ -301,9 +301,7 @@ def user_edit(request, username):
     initial = {"email": user.email, "is_active": user.is_active, "platform_admin": user.is_superuser}
     form = UserEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if user == request.user and not form.cleaned_data["is_active"]:
-            form.add_error("is_active", "You cannot disable your own account.")
-        elif call_service(form, services.update_user, user, **form.cleaned_data):
+        if call_service(form, services.update_user, user, by=request.user, **form.cleaned_data):
             messages.success(request, f"User {user.username} saved.")
             return redirect("user-list")
     return render(request, "tenants/user_edit.html", {"account": user, "form": form})

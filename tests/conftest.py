@@ -396,15 +396,15 @@ def give_load_balancer_address(namespace: str, ip: str) -> None:
     """The cloud controller's part: it writes the load balancer's address into the gateway Service's status."""
     from gateways.render import NAME
 
-    cluster.apply_status(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": NAME, "namespace": namespace},
-            "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-        },
-        field_manager="cloud-controller",
-    )
+    status = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": namespace},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+    path = cluster.kind_of("v1", "Service").path(namespace, NAME) + "/status"
+    query = [("fieldManager", "cloud-controller"), ("force", "true")]
+    cluster.request("PATCH", path, body=status, query=query, content_type="application/apply-patch+yaml")
 
 
 def run_benchmark(script: str, *args) -> str:

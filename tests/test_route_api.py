@@ -1,8 +1,11 @@
 """Bad route input through the API: 400 on the field, and nothing written (no row, no claim,
 no task queued, so no call to the cluster); and who may do what."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
 from gateways import services as gateway_services
@@ -268,3 +271,29 @@ def test_list_search_and_ordering(shop):
     assert names == ["b-route", "a-route"]
     found = client.get(f"/api/v1/projects/{shop.name}/routes/?search=b.example").json()
     assert [r["name"] for r in found["results"]] == ["b-route"]
+
+
+def test_the_list_page_and_the_api_search_alike(shop):
+    route_services.create_route(shop, route_body(name="front-end", host="shop.example.com"))
+    route_services.create_route(shop, route_body(name="catalogue", host="catalogue.example.com"))
+    api, page = client_for("vera"), Client()
+    page.force_login(get_user_model().objects.get(username="vera"))
+    for words, expected in [("front shop.example", ["front-end"]), ("example", ["catalogue", "front-end"]), ("zz", [])]:
+        answered = [
+            r["name"] for r in api.get(f"/api/v1/projects/{shop.name}/routes/", {"search": words}).json()["results"]
+        ]
+        listed = re.findall(
+            r'data-route="([^"]+)"', page.get(f"/projects/{shop.name}/routes/", {"q": words}).content.decode()
+        )
+        assert answered == listed == expected, words
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_put_and_patch_keep_annotation_values_as_given(shop, method):
+    route_services.create_route(shop, route_body())
+    body = {**route_body(), "annotations": {"team": "  socks and shoes "}}
+    response = getattr(client_for("olga"), method)(
+        f"/api/v1/projects/{shop.name}/routes/front-end/", body, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert Route.objects.get(name="front-end").annotations == {"team": "  socks and shoes "}

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from tenants import permissions as perms
@@ -394,3 +395,16 @@ def test_openapi_schema_and_docs_are_served(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200 and "swagger-ui" in docs.content.decode()
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_nobody_disables_their_own_account_by_any_door(api, platform_admin, client):
+    with pytest.raises(ValidationError) as raised:
+        services.update_user(platform_admin, is_active=False, by=platform_admin)
+    assert raised.value.message_dict == {"is_active": ["You cannot disable your own account."]}
+
+    response = api.patch(f"/api/v1/users/{platform_admin.username}/", {"is_active": False}, format="json")
+    assert response.status_code == 400 and response.json() == {"is_active": ["You cannot disable your own account."]}
+    client.force_login(platform_admin)
+    page = client.post(f"/users/{platform_admin.username}/", {"email": "", "is_active": "", "platform_admin": "on"})
+    assert page.status_code == 200 and "You cannot disable your own account." in page.content.decode()
+    assert get_user_model().objects.get(pk=platform_admin.pk).is_active

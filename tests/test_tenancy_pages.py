@@ -235,3 +235,14 @@ def test_every_user_can_change_their_own_password(shop):
         {"old_password": "wrong", "new_password1": "x", "new_password2": "y"},
     )
     assert "old_password" in response.context["form"].errors
+
+
+def test_the_users_link_follows_the_permission_table(admin_client, shop, monkeypatch):
+    assert 'href="/users/"' in admin_client.get(reverse("workspace-list")).content.decode()
+    assert 'href="/users/"' not in logged_in("alice").get(reverse("workspace-list")).content.decode()
+    # Were the table to give managing users to nobody, nobody would see the link.
+    table = perms.can
+    monkeypatch.setattr(
+        perms, "can", lambda user, action, obj=None: action != "manage_users" and table(user, action, obj)
+    )
+    assert 'href="/users/"' not in admin_client.get(reverse("workspace-list")).content.decode()

@@ -19,6 +19,15 @@ class PortField(serializers.Field):
         return value
 
 
+def annotations_field(**kwargs) -> serializers.DictField:
+    """Annotation values as given, whitespace included, in every request that carries them."""
+    return serializers.DictField(child=serializers.CharField(allow_blank=True, trim_whitespace=False), **kwargs)
+
+
+def labels_field(**kwargs) -> serializers.DictField:
+    return serializers.DictField(child=serializers.CharField(allow_blank=True), **kwargs)
+
+
 class PathSerializer(serializers.Serializer):
     path = serializers.CharField(default="/", allow_blank=True, trim_whitespace=False)
     path_type = serializers.CharField(default="Prefix", help_text=" or ".join(PATH_TYPES))
@@ -52,10 +61,8 @@ class RouteSerializer(serializers.Serializer):
     description = serializers.CharField(default="", allow_blank=True, max_length=1024)
     gateway = serializers.SerializerMethodField()
     rules = RuleSerializer(many=True)
-    annotations = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), default=dict
-    )
-    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+    annotations = annotations_field(default=dict)
+    labels = labels_field(default=dict)
     generation = serializers.IntegerField(
         required=False, min_value=1, help_text="On update: the generation you edited; a stale one answers 409."
     )
@@ -105,8 +112,8 @@ class RouteBatchSerializer(serializers.Serializer):
 class RoutePatchSerializer(RouteSerializer):
     name = serializers.CharField(required=False)
     rules = RuleSerializer(many=True, required=False)
-    annotations = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    annotations = annotations_field(required=False)
+    labels = labels_field(required=False)
     alias = serializers.CharField(required=False, allow_blank=True, max_length=63)
     description = serializers.CharField(required=False, allow_blank=True, max_length=1024)
 

@@ -3,11 +3,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.api import expected_generation
+from console.api import QuerySetSearch, expected_generation
 from gateways.models import Gateway
 from routes import live, services, yaml_mapping
 from routes import spec as route_spec
@@ -35,7 +36,7 @@ def route_of(request, project_name: str, route_name: str, action: str) -> Route:
 
 class RouteListView(GenericAPIView):
     serializer_class = RouteSerializer
-    search_fields = ["name", "alias", "rules__host"]
+    filter_backends = [QuerySetSearch, OrderingFilter]
     ordering_fields = ["name", "created"]
 
     def get_queryset(self):

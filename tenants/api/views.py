@@ -67,9 +67,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def partial_update(self, request, username=None):
         user = self.get_object()
         data = valid(UserUpdateSerializer, request)
-        if user == request.user and data.get("is_active") is False:
-            return Response({"is_active": ["You cannot disable your own account."]}, status=400)
-        services.update_user(user, **data)
+        services.update_user(user, by=request.user, **data)
         return Response(UserSerializer(user).data)
 
 
