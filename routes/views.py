@@ -29,7 +29,7 @@ from routes.forms import (
 from routes.models import Route
 from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS, TLS_PROTOCOLS, validate_route_name
 from tenants import permissions as perms
-from tenants.forms import ConfirmNameForm
+from tenants.forms import ConfirmNameForm, add_service_errors
 from tenants.views import project_context, visible_project
 
 WIZARD_STEPS = ["Basic Info", "Rules", "Advanced"]
@@ -417,6 +417,29 @@ def reopened(request, name, route_name, template, context_for):
     return dialog(request, template, {**context_for(current), "problems": [STALE]}, status=409)
 
 
+def edit_dialog(request, found: Route, template: str, context_for, save, show_error):
+    """The route's form dialogs (Edit info, annotations, YAML): `context_for(route, data)` builds the
+    dialog with its "form", `save(form_data, expected_generation)` stores it, `show_error(form,
+    error)` puts a service's refusal on the form. A save over someone else's change re-opens the
+    dialog on the current route."""
+    context = context_for(found, request.POST or None)
+    form = context["form"]
+    if request.method == "POST":
+        state = dialog_state(request)
+        context.update(generation=state.value("generation"), problems=state.problems)
+        if form.is_valid() and not state.problems:
+            try:
+                save(form.cleaned_data, state.value("generation"))
+            except ValidationError as error:
+                if is_stale(error):
+                    return reopened(request, found.project.name, found.name, template, context_for)
+                show_error(form, error)
+            else:
+                return finish(request, reverse("route-detail", args=[found.project.name, found.name]))
+    bad = form.errors or context.get("problems")
+    return dialog(request, template, context, status=400 if bad else 200)
+
+
 @login_required
 def route_edit_info(request, name, route):
     found = route_for(request, name, route, "edit_route")
@@ -425,25 +448,10 @@ def route_edit_info(request, name, route):
         initial = {"alias": current.alias, "description": current.description}
         return {"route": current, "form": InfoForm(data, initial=initial)}
 
-    context = context_for(found, request.POST or None)
-    if request.method == "POST":
-        state = dialog_state(request)
-        context.update(generation=state.value("generation"), problems=state.problems)
-        if context["form"].is_valid() and not state.problems:
-            try:
-                services.update_info(
-                    found,
-                    by=request.user,
-                    expected_generation=state.value("generation"),
-                    **context["form"].cleaned_data,
-                )
-            except ValidationError as error:
-                if not is_stale(error):
-                    raise
-                return reopened(request, name, route, "edit_info.html", context_for)
-            return finish(request, reverse("route-detail", args=[name, found.name]))
-    bad = context["form"].errors or context.get("problems")
-    return dialog(request, "edit_info.html", context, status=400 if bad else 200)
+    def save(data, generation):
+        services.update_info(found, by=request.user, expected_generation=generation, **data)
+
+    return edit_dialog(request, found, "edit_info.html", context_for, save, add_service_errors)
 
 
 @login_required
@@ -492,58 +500,39 @@ def route_edit_annotations(request, name, route):
         form = AnnotationsForm(data, initial={"annotations": {**implied, **current.annotations}})
         return {"route": current, "form": form}
 
-    context = context_for(found, request.POST or None)
-    form = context["form"]
-    if request.method == "POST":
-        state = dialog_state(request)
-        context.update(generation=state.value("generation"), problems=state.problems)
-        if form.is_valid() and not state.problems:
-            rules = route_spec.to_data(route_spec.from_route(found))["rules"]
-            annotations = user_annotations(form.cleaned_data["annotations"], rules, found.project, gateway)
-            data = {"rules": rules, "annotations": annotations, "labels": found.labels}
-            try:
-                services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
-            except ValidationError as error:
-                if is_stale(error):
-                    return reopened(request, name, route, "edit_annotations.html", context_for)
-                for message in error.message_dict.get("annotations", error.messages):
-                    form.add_error("annotations", message)
-            else:
-                return finish(request, reverse("route-detail", args=[name, found.name]))
-    bad = form.errors or context.get("problems")
-    return dialog(request, "edit_annotations.html", context, status=400 if bad else 200)
+    def save(data, generation):
+        rules = route_spec.to_data(route_spec.from_route(found))["rules"]
+        annotations = user_annotations(data["annotations"], rules, found.project, gateway)
+        changed = {"rules": rules, "annotations": annotations, "labels": found.labels}
+        services.update_route(found, changed, expected_generation=generation, by=request.user)
+
+    def show_error(form, error):
+        for message in error.message_dict.get("annotations", error.messages):
+            form.add_error("annotations", message)
+
+    return edit_dialog(request, found, "edit_annotations.html", context_for, save, show_error)
 
 
 @login_required
 def route_edit_yaml(request, name, route):
     found = route_for(request, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
-
     ingress_routes = live.renders_ingress_routes(gateway)
 
     def context_for(current, data=None):
         shown = yaml_mapping.manifest_yaml(current, gateway, ingress_routes)
         return {"route": current, "form": YamlForm(data, initial={"manifest": shown}), "ingress_routes": ingress_routes}
 
-    context = context_for(found, request.POST or None)
-    form = context["form"]
-    if request.method == "POST":
-        state = dialog_state(request)
-        context.update(generation=state.value("generation"), problems=state.problems)
-        if form.is_valid() and not state.problems:
-            try:
-                data = yaml_mapping.route_data(form.cleaned_data["manifest"], found, gateway, ingress_routes)
-                if not services.same_route(found, data):
-                    services.update_route(found, data, expected_generation=state.value("generation"), by=request.user)
-            except ValidationError as error:
-                if is_stale(error):
-                    return reopened(request, name, route, "edit_yaml.html", context_for)
-                for key, messages in error.message_dict.items():
-                    form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
-            else:
-                return finish(request, reverse("route-detail", args=[name, found.name]))
-    bad = form.errors or context.get("problems")
-    return dialog(request, "edit_yaml.html", context, status=400 if bad else 200)
+    def save(data, generation):
+        edited = yaml_mapping.route_data(data["manifest"], found, gateway, ingress_routes)
+        if not services.same_route(found, edited):
+            services.update_route(found, edited, expected_generation=generation, by=request.user)
+
+    def show_error(form, error):
+        for key, messages in error.message_dict.items():
+            form.add_error("manifest", [m if key == "manifest" else f"{key}: {m}" for m in messages])
+
+    return edit_dialog(request, found, "edit_yaml.html", context_for, save, show_error)
 
 
 @login_required

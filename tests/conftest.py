@@ -261,6 +261,20 @@ def live_cluster(worker, transactional_db):
 
 
 @pytest.fixture
+def cluster_calls(monkeypatch):
+    """Every request this process makes to the API server, as (method, path), in order."""
+    seen = []
+    real = cluster.request
+
+    def spy(method, path, *args, **kwargs):
+        seen.append((method, path))
+        return real(method, path, *args, **kwargs)
+
+    monkeypatch.setattr(cluster, "request", spy)
+    return seen
+
+
+@pytest.fixture
 def unique_name():
     """A project name no other test uses, so tests never see each other's namespaces."""
     return f"t-{uuid.uuid4().hex[:8]}"

@@ -52,20 +52,6 @@ def shop(project_with_gateway):
     return project_with_gateway
 
 
-@pytest.fixture
-def calls(monkeypatch):
-    """Every request the web process makes to the API server, as (method, path)."""
-    seen = []
-    real = cluster.request
-
-    def spy(method, path, *args, **kwargs):
-        seen.append((method, path))
-        return real(method, path, *args, **kwargs)
-
-    monkeypatch.setattr(cluster, "request", spy)
-    return seen
-
-
 def snapshot(shop) -> tuple:
     route = Route.objects.get(project=shop, name="front-end")
     gateway = Gateway.objects.get(project=shop)
@@ -78,7 +64,7 @@ def snapshot(shop) -> tuple:
     )
 
 
-def check_every_case(shop, calls, capture, send, pages_read: bool = False):
+def check_every_case(shop, cluster_calls, capture, send, pages_read: bool = False):
     """Runs `send(key, value)` for every case; returns what went wrong, one line each. The API makes
     no call to the API server at all; pages (`pages_read`) may read it to fill their pickers, never write."""
     wrong = []
@@ -96,10 +82,10 @@ def check_every_case(shop, calls, capture, send, pages_read: bool = False):
             problems.append("changed a row")
         if queued:
             problems.append("queued a task")
-        made = [call for call in calls if call[0] != "GET"] if pages_read else list(calls)
+        made = [call for call in cluster_calls if call[0] != "GET"] if pages_read else list(cluster_calls)
         if made:
             problems.append(f"called the API server: {made}")
-        calls.clear()
+        cluster_calls.clear()
         if problems:
             wrong.append(f"{flavor} {key}={value!r}: {'; '.join(problems)}")
     return wrong
@@ -115,7 +101,7 @@ def alice(django_user_model):
     return django_user_model.objects.get(username="alice")
 
 
-def test_route_api_create(shop, olga, calls, django_capture_on_commit_callbacks):
+def test_route_api_create(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
     client = api_as(olga)
 
     def send(key, value):
@@ -123,10 +109,10 @@ def test_route_api_create(shop, olga, calls, django_capture_on_commit_callbacks)
         response = client.post(f"/api/v1/projects/{shop.name}/routes/", body, format="json")
         return response.status_code, " ".join(response.json().get("annotations", []))
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
-def test_route_api_edit(shop, olga, calls, django_capture_on_commit_callbacks):
+def test_route_api_edit(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
     client = api_as(olga)
 
     def send(key, value):
@@ -134,10 +120,10 @@ def test_route_api_edit(shop, olga, calls, django_capture_on_commit_callbacks):
         response = client.patch(url, {"annotations": {key: value}}, format="json")
         return response.status_code, " ".join(response.json().get("annotations", []))
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
-def test_route_wizard(shop, olga, calls, django_capture_on_commit_callbacks):
+def test_route_wizard(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
     client = browser_as(olga)
 
     def send(key, value):
@@ -150,10 +136,10 @@ def test_route_wizard(shop, olga, calls, django_capture_on_commit_callbacks):
         advanced = response.context["advanced"] if response.context else None
         return response.status_code, " ".join(advanced.errors.get("annotations", [])) if advanced else ""
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
 
 
-def test_edit_annotations_dialog(shop, olga, calls, django_capture_on_commit_callbacks):
+def test_edit_annotations_dialog(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
     client = browser_as(olga)
 
     def send(key, value):
@@ -162,10 +148,10 @@ def test_edit_annotations_dialog(shop, olga, calls, django_capture_on_commit_cal
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("annotations", [])) if form else ""
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
 
 
-def test_edit_yaml(shop, olga, calls, django_capture_on_commit_callbacks):
+def test_edit_yaml(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
     client = browser_as(olga)
     url = f"/projects/{shop.name}/routes/front-end/edit-yaml/"
 
@@ -176,10 +162,10 @@ def test_edit_yaml(shop, olga, calls, django_capture_on_commit_callbacks):
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("manifest", [])) if form else ""
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
 
 
-def test_gateway_api_service_annotations(shop, alice, calls, django_capture_on_commit_callbacks):
+def test_gateway_api_service_annotations(shop, alice, cluster_calls, django_capture_on_commit_callbacks):
     client = api_as(alice)
 
     def send(key, value):
@@ -188,10 +174,10 @@ def test_gateway_api_service_annotations(shop, alice, calls, django_capture_on_c
         response = client.put(f"/api/v1/projects/{shop.name}/gateway/", body, format="json")
         return response.status_code, " ".join(response.json().get("service_annotations", []))
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
-def test_gateway_wizard_service_annotations(shop, alice, calls, django_capture_on_commit_callbacks):
+def test_gateway_wizard_service_annotations(shop, alice, cluster_calls, django_capture_on_commit_callbacks):
     client = browser_as(alice)
 
     def send(key, value):
@@ -204,11 +190,11 @@ def test_gateway_wizard_service_annotations(shop, alice, calls, django_capture_o
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("service_annotations", [])) if form else ""
 
-    assert check_every_case(shop, calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
 
 
 def test_a_shipped_cloud_load_balancer_key_passes_on_the_gateway_and_is_refused_on_a_route(
-    shop, alice, olga, shipped_allowances, calls, django_capture_on_commit_callbacks
+    shop, alice, olga, shipped_allowances, cluster_calls, django_capture_on_commit_callbacks
 ):
     key = "service.beta.kubernetes.io/aws-load-balancer-internal"
     response = api_as(alice).put(
@@ -223,4 +209,4 @@ def test_a_shipped_cloud_load_balancer_key_passes_on_the_gateway_and_is_refused_
         response = api_as(olga).post(f"/api/v1/projects/{shop.name}/routes/", body, format="json")
     assert response.status_code == 400
     assert "reserved for Kubernetes" in " ".join(response.json()["annotations"])
-    assert (snapshot(shop), queued, [call for call in calls if call[0] != "GET"]) == (before, [], [])
+    assert (snapshot(shop), queued, [call for call in cluster_calls if call[0] != "GET"]) == (before, [], [])
