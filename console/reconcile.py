@@ -47,13 +47,26 @@ def retry_later(task, error: Exception):
 def again_later(task, pk, seconds: float) -> NoReturn:
     """Ends this run and queues the object's reconcile again in `seconds`: for waiting on something
     slow (a namespace being created or removed, another run's lock), which is not a failure and must
-    not use up the retries failures count (controller-runtime's RequeueAfter). Should Redis not take
-    the message, the periodic pass queues the object again."""
-    try:
-        task.apply_async((pk,), countdown=seconds)
-    except OperationalError as error:
-        log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
+    not use up the retries failures count (controller-runtime's RequeueAfter). One such look is
+    pending per object at a time, so that runs the periodic pass adds while it waits do not each
+    start a chain of their own. Should Redis not take the message, the periodic pass queues the
+    object again."""
+    if _first_to_look_again(task, pk, seconds):
+        try:
+            task.apply_async((pk,), countdown=seconds)
+        except OperationalError as error:
+            log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
     raise Ignore()
+
+
+def _first_to_look_again(task, pk, seconds: float) -> bool:
+    """Claims the object's next look for a little less than `seconds`, so that the look itself can
+    claim the one after it; False when another run claimed it already."""
+    key = f"kubeconsole:again:{task.name}:{pk}"
+    try:
+        return bool(_lock_client(task.app.conf.broker_url).set(key, 1, nx=True, px=int(seconds * 900)))
+    except redis.RedisError:
+        return True
 
 
 NAMESPACE_POLL_SECONDS = 2

@@ -161,6 +161,16 @@ def rules_errors(project, gateway, rules: list[dict], services_live) -> dict[str
     return errors
 
 
+def on_the_editor(errors: dict[str, list[str]], key: str, messages: list[str]) -> None:
+    """Puts a service's message on the rules editor: a rule's or path's beside its input, anything
+    else (annotations a stricter policy now refuses, a gateway disabled meanwhile) above the rules,
+    naming what it concerns."""
+    if key.startswith("rules"):
+        errors.setdefault(field_name(key), []).extend(messages)
+    else:
+        errors.setdefault("rules", []).extend(f"{key}: {message}" for message in messages)
+
+
 def editor_context(project, gateway, rules, errors):
     services_live, secrets_live, trouble = live_choices(project)
     return {
@@ -300,7 +310,7 @@ def create(by, project, gateway, basic, rules, advanced, errors):
             elif key in ("annotations", "labels"):
                 advanced.add_error(key, messages)
             else:
-                errors.setdefault(field_name(key), []).extend(messages)
+                on_the_editor(errors, key, messages)
     return None
 
 
@@ -483,7 +493,7 @@ def route_edit_rules(request, name, route):
                 if is_stale(error):
                     return reopened(request, name, route, "edit_rules.html", context_for)
                 for key, messages in error.message_dict.items():
-                    errors.setdefault(field_name(key), []).extend(messages)
+                    on_the_editor(errors, key, messages)
             else:
                 return finish(request, reverse("route-detail", args=[name, found.name]))
     context = {**context_for(found, rules, errors), "generation": state.value("generation"), "problems": state.problems}

@@ -533,3 +533,14 @@ def test_a_traefik_gateways_edit_yaml_and_manifest_show_the_ingress_routes_the_w
 
     assert edit_yaml(olga, shop, through_the_annotation).status_code == 204
     assert Route.objects.get(pk=route.pk).annotations == {"traefik.ingress.kubernetes.io/router.priority": "99"}
+
+
+def test_edit_rules_shows_a_refusal_that_concerns_more_than_the_rules(route, shop):
+    # Stored before the policy refused it: the next save says why it cannot go through.
+    Route.objects.filter(pk=route.pk).update(annotations={"acme.example/x": "y"})
+    response = logged_in("olga").post(
+        url(shop, "front-end/edit-rules/"), rules_post([("/", "front-end", "80")]), **HTMX
+    )
+    assert response.status_code == 400
+    assert "annotations: &#x27;acme.example/x&#x27; is not allowed on routes" in response.content.decode()
+    assert Route.objects.get(pk=route.pk).generation == 1

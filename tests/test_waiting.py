@@ -2,12 +2,13 @@
 long as it takes, and carry on when it is there. A finalizer holds namespaces longer than the retry
 budget of real failures (8 retries, 2 s apart); nothing may turn to ApplyFailed meanwhile."""
 
+import re
 import time
 
 import pytest
 
 from console import cluster
-from console.reconcile import MAX_RETRIES, NAMESPACE_POLL_SECONDS
+from console.reconcile import MAX_RETRIES, NAMESPACE_POLL_SECONDS, resync
 from gateways import services as gateway_services
 from gateways.models import Gateway
 from routes import services as route_services
@@ -38,7 +39,11 @@ def ready_reasons(*objects) -> list[str]:
     return reasons
 
 
-def test_objects_waiting_on_a_slow_namespace_wait_and_never_fail(live_cluster, workspace, unique_name):
+def route_runs_received(worker) -> int:
+    return len(re.findall(r"Task routes\.reconcile_route\[[-0-9a-f]+\] received", worker.log.read_text()))
+
+
+def test_objects_waiting_on_a_slow_namespace_wait_and_never_fail(live_cluster, worker, workspace, unique_name):
     # A project whose deletion the namespace holds up.
     leaving = services.create_project(workspace=workspace, name=f"{unique_name}-a")
     wait_for(lambda: Project.objects.get(pk=leaving.pk).state == "Ready", what="the first project to be Ready")
@@ -72,6 +77,14 @@ def test_objects_waiting_on_a_slow_namespace_wait_and_never_fail(live_cluster, w
             time.sleep(0.5)
         waiting = ["Terminating", "Terminating", "WaitingForNamespace", "WaitingForNamespace"]
         assert ready_reasons(leaving, arriving, gateway, route) == waiting
+
+        # Periodic passes meanwhile queue the waiting route again; it still looks once per 2 s.
+        for _ in range(3):
+            resync()
+        time.sleep(1)  # the runs those passes queued come and go
+        before = route_runs_received(worker)
+        time.sleep(3 * NAMESPACE_POLL_SECONDS)
+        assert route_runs_received(worker) - before <= 4  # 3 looks; a chain per pass would make 12
         assert seen <= {*waiting, "none yet"}, seen
         assert Route.objects.get(pk=route.pk).condition("Synced")["message"] == (
             f"Waiting for namespace {arriving_name} to be ready."
