@@ -104,3 +104,8 @@ def stale_edit(what: str, current: int, edited: int) -> ValidationError:
         "reload it and make your change again."
     )
     return ValidationError({"generation": ValidationError(message, code="stale")})
+
+
+def is_stale(error: ValidationError) -> bool:
+    """Whether a service refused an edit for being made from an older copy (stale_edit)."""
+    return any(e.code == "stale" for e in getattr(error, "error_dict", {}).get("generation", []))

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from console.forms import WizardState
+from console.models import is_stale
 from console.views import finish
 from gateways import flavors, services
 from gateways.forms import GatewayForm
@@ -60,10 +61,10 @@ def gateway_wizard(request, name):
             try:
                 services.configure_gateway(project, by=request.user, expected_generation=generation, **form.settings())
             except ValidationError as error:
-                if "generation" not in getattr(error, "error_dict", {}):
+                if not is_stale(error):
                     add_service_errors(form, error)
                 else:
-                    gateway = services.gateway_of(project)
+                    gateway = services.gateway_of(project) or Gateway(project=project, generation=0)
                     form, step, generation, problems = GatewayForm(instance=gateway), 0, gateway.generation, [STALE]
             else:
                 return back_to_gateway(request, project)

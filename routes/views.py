@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from console import cluster
 from console.forms import WizardState
+from console.models import is_stale
 from console.views import finish
 from gateways.services import enabled_gateway
 from routes import hosts, live, services, yaml_mapping
@@ -414,10 +415,6 @@ def dialog_state(request, rules: list[dict] | None = None) -> WizardState:
     state = WizardState(request.POST, actions=actions, default="save", rules=rules)
     state.is_valid()
     return state
-
-
-def is_stale(error: ValidationError) -> bool:
-    return any(e.code == "stale" for e in getattr(error, "error_dict", {}).get("generation", []))
 
 
 def reopened(request, name, route_name, template, context_for):

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console import cluster
+from gateways import services as gateway_services
+from gateways.models import Gateway
 from routes import services as route_services
 from tests.conftest import backend_service, browser_as
 from tests.test_isolation import ENDPOINTS
@@ -79,11 +81,18 @@ def fingerprint() -> tuple:
 
 
 @pytest.fixture
-def world(project_with_gateway):
+def world(project_with_gateway, request):
+    """The project with its route; its gateway enabled, disabled, or never there (and no route then)."""
     shop = project_with_gateway
     cluster.apply(backend_service(shop.namespace, "front-end"))
     rule = {"host": "shop.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
-    route_services.create_route(shop, {"name": "front-end", "rules": [rule]})
+    route = route_services.create_route(shop, {"name": "front-end", "rules": [rule]})
+    gateway = Gateway.objects.get(project=shop)
+    if request.param == "gateway disabled":
+        gateway_services.disable_gateway(gateway)
+    elif request.param == "no gateway":
+        route.delete()
+        gateway.delete()
     return shop
 
 
@@ -134,7 +143,17 @@ def fuzz(client, url: str, names: list[str], capture) -> list[str]:
     return wrong
 
 
-@pytest.mark.parametrize("username", ["alice", "olga", "vera"])
+@pytest.mark.parametrize(
+    ("username", "world"),
+    [
+        ("alice", "gateway enabled"),
+        ("olga", "gateway enabled"),
+        ("vera", "gateway enabled"),
+        ("alice", "gateway disabled"),
+        ("alice", "no gateway"),
+    ],
+    indirect=["world"],
+)
 def test_no_form_answers_5xx_and_a_refused_one_writes_nothing(
     world, username, platform_admin, cluster_calls, django_capture_on_commit_callbacks
 ):

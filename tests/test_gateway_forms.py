@@ -230,3 +230,11 @@ def test_a_crafted_gateway_wizard_state_re_shows_the_wizard_with_an_error(shop, 
     assert response.status_code == 400
     assert message in " ".join(response.context["problems"])
     assert not Gateway.objects.exists()
+
+
+def test_a_wizard_saved_from_a_gateway_that_is_gone_is_refused_and_shows_the_empty_form(shop):
+    data = {"step": 2, "action": "save", "generation": 4, "access_mode": "NodePort", "flavor": "nginx-inc"}
+    data.update({"replicas": "1", "default_domain": "", "external_address": ""})
+    response = logged_in("alice").post("/projects/shop/gateway/wizard/", data, **HTMX)
+    assert response.status_code == 409 and response.context["generation"] == 0
+    assert not Gateway.objects.exists()
