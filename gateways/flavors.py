@@ -57,7 +57,7 @@ FLAVORS = {
         Flavor(
             key=TRAEFIK,
             label="Traefik",
-            image="traefik:v3.6.2",
+            image="traefik:v3.6.12",  # the newest v3 the Go module proxy builds (scripts/images)
             controller="traefik.io/ingress-controller",
             settings={
                 SETTING_CONNECT_TIMEOUT: "serversTransport.forwardingTimeouts.dialTimeout",

@@ -1,7 +1,10 @@
 """Celery tasks that bring a gateway's ingress controller in line with its row, and report
 what the cluster answered: node ports, load-balancer addresses, ready replicas."""
 
+import logging
+
 from celery import shared_task
+from kombu.exceptions import OperationalError
 
 from console import cluster
 from console.conditions import condition
@@ -21,6 +24,7 @@ from gateways.models import Gateway
 from tenants.reconcile import namespace_ready
 
 LOCAL_ADDRESS = "127.0.0.1"  # a cluster without nodes, such as the local control plane
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="gateways.reconcile_gateway", ignore_result=True)
@@ -76,7 +80,45 @@ def apply_objects(gateway: Gateway) -> str:
         **observed,
     )
     requeue_if_changed(gateway, generation)
+    if observed["ready_replicas"] < gateway.replicas:
+        send_later(observe_gateway, gateway.pk, 0)
     return "applied"
+
+
+# A controller starts a few seconds after its Deployment is applied. Until it is ready its gateway
+# is looked at again (two reads, no writes to the cluster) after growing delays, about a minute in
+# all; after that the periodic pass watches it.
+OBSERVE_DELAYS = (1, 2, 3, 5, 8, 13, 21)
+
+
+def send_later(task, pk, attempt: int) -> None:
+    try:
+        task.apply_async((pk, attempt), countdown=OBSERVE_DELAYS[attempt])
+    except OperationalError as error:
+        log.warning("could not queue %s(%s), the next resync will look: %s", task.name, pk, error)
+
+
+@shared_task(name="gateways.observe_gateway", ignore_result=True)
+def observe_gateway(gateway_id: int, attempt: int = 0) -> str:
+    """Reads how a gateway's controller is doing (ready replicas, node ports, addresses) and writes
+    it to the row when it changed; routes follow. Looks again later while it is not ready yet."""
+    gateway = Gateway.objects.select_related("project").filter(pk=gateway_id, enabled=True).first()
+    if gateway is None or not gateway.in_sync:
+        return "not applied"  # its reconcile will look itself
+    try:
+        service = cluster.get("v1", "Service", render.NAME, gateway.namespace)
+        deployment = cluster.get("apps/v1", "Deployment", render.NAME, gateway.namespace)
+        if service is None or deployment is None:
+            return "missing"  # the periodic pass applies it again
+        observed = observe(gateway, service, deployment, node_addresses())
+    except cluster.ClusterError as error:
+        log.warning("could not observe gateway %s, the next resync will: %s", gateway_id, error.message)
+        return "failed"
+    record_observation(gateway, observed)
+    if observed["ready_replicas"] < gateway.replicas and attempt + 1 < len(OBSERVE_DELAYS):
+        send_later(observe_gateway, gateway_id, attempt + 1)
+        return "waiting"
+    return "observed"
 
 
 def remove_objects(gateway: Gateway) -> str:

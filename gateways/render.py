@@ -31,6 +31,18 @@ CLUSTER_KINDS = [
 ]
 
 READ = ["get", "list", "watch"]
+TRAEFIK_CRDS = [
+    "ingressroutes",
+    "ingressroutetcps",
+    "ingressrouteudps",
+    "middlewares",
+    "middlewaretcps",
+    "serverstransports",
+    "serverstransporttcps",
+    "tlsoptions",
+    "tlsstores",
+    "traefikservices",
+]
 RBAC = "rbac.authorization.k8s.io"
 
 
@@ -151,8 +163,14 @@ def ingress_nginx(gateway) -> dict:
 def traefik(gateway) -> dict:
     flavor = gateway.flavor_info
     static = {
-        "entryPoints": {"web": {"address": ":8000"}, "websecure": {"address": ":8443", "http": {"tls": {}}}},
-        "ping": {},
+        # A console's tenants' controller never phones home: no version check, no usage report.
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "entryPoints": {
+            "web": {"address": ":8000"},
+            "websecure": {"address": ":8443", "http": {"tls": {}}},
+            "traefik": {"address": ":8080"},
+        },
+        "ping": {"entryPoint": "traefik"},
         "providers": {
             "kubernetesIngress": {
                 "ingressClass": gateway.ingress_class,
@@ -169,18 +187,19 @@ def traefik(gateway) -> dict:
         static["tracing"] = {"otlp": {}}
     return {
         "controller": flavor.controller,
+        # What Traefik v3's informers list and watch (its reference RBAC), limited to the namespace
+        # but for the cluster-scoped kinds: without any one of them it never syncs.
         "namespaced_rules": [
-            rule([""], ["services", "secrets", "endpoints"], READ),
+            rule([""], ["services", "secrets", "configmaps"], READ),
             rule(["discovery.k8s.io"], ["endpointslices"], READ),
             rule(["networking.k8s.io"], ["ingresses"], READ),
             rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
-            rule(
-                ["traefik.io"],
-                ["ingressroutes", "middlewares", "serverstransports", "tlsoptions", "traefikservices"],
-                READ,
-            ),
+            rule(["traefik.io"], TRAEFIK_CRDS, READ),
         ],
-        "cluster_rules": [rule(["networking.k8s.io"], ["ingressclasses"], READ)],
+        "cluster_rules": [
+            rule(["networking.k8s.io"], ["ingressclasses"], READ),
+            rule([""], ["nodes"], READ),
+        ],
         "config": {"traefik.yml": yaml.safe_dump(static, sort_keys=True)},
         "args": ["--configFile=/etc/traefik/traefik.yml"],
         "container_ports": {"http": 8000, "https": 8443},
@@ -285,6 +304,8 @@ def deployment(gateway, parts) -> dict:
     container = {
         "name": "controller",
         "image": gateway.flavor_info.image,
+        # A cluster that has the image (the local node has only images built here) must not pull it.
+        "imagePullPolicy": "IfNotPresent",
         "args": parts["args"],
         "env": env,
         "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in ports.items()],

@@ -11,7 +11,8 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from console.cluster import PREFIX
-from gateways import flavors
+from gateways import flavors, policy
+from gateways.models import AnnotationAllowance
 from routes import hosts, render
 from routes import spec as route_spec
 from routes.validators import TLS_PROTOCOLS
@@ -208,12 +209,21 @@ def from_ingress_routes(docs: list, route, gateway, mapper: "RuleMapper") -> dic
     metadata = mapping(docs[0].get("metadata"), "metadata")
     annotations = dict(mapping(metadata.get("annotations"), "metadata.annotations"))
     if annotations.pop(CLASS_ANNOTATION, gateway.ingress_class) != gateway.ingress_class:
-        raise refuse(f"metadata.annotations.{CLASS_ANNOTATION}", f"must stay {gateway.ingress_class}.")
+        raise refuse(
+            f"metadata.annotations.{CLASS_ANNOTATION}",
+            f"reserved: the console sets it to the gateway's class, {gateway.ingress_class}.",
+        )
     mapper.hints = {"grpc": grpc_services, "ws": set()}
     rules = [mapper.rule(group["where"], host, group["paths"], secret) for (host, secret), group in grouped.items()]
     data = finish(
         {"name": route.name, "rules": rules, "labels": user_labels(metadata, "")}, annotations, route, gateway
     )
+    # The fields derived from annotations are compared only once the annotations themselves may stand,
+    # so that a refused key gets the policy's own message.
+    allowances = AnnotationAllowance.as_policy()
+    problems = policy.check_annotations(data["annotations"], gateway.flavor, allowances, renders=policy.INGRESS_ROUTE)
+    if problems:
+        raise ValidationError({"annotations": problems})
     check_derived_fields(docs, data, route, gateway)
     return data
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the console needs on this machine, only what is missing:
-# Debian packages (apt-get), the Python virtualenv with the pinned packages, and the
-# local control plane's binaries (built through Go, cached outside the checkout).
+# Debian packages (apt-get), the Python virtualenv with the pinned packages, the local
+# control plane's binaries and, as root, the node's runtime and images (all built through Go,
+# cached outside the checkout).
 # Usage: scripts/bootstrap.sh [--with-postgres] [--with-browser] [--no-controlplane]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,15 @@ need openssl openssl
 need curl curl
 [ $with_postgres = 0 ] || [ -x "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -1)" ] || missing+=(postgresql)
 [ $with_browser = 0 ] || need chromium chromium
+# The local node (run as root): kube-proxy's and the pod network's iptables, runc's libseccomp.
+with_node=$([ $with_controlplane = 1 ] && [ "$(id -u)" = 0 ] && [ "${KUBE_CONSOLE_NODE:-1}" != 0 ] && echo 1 || echo 0)
+if [ $with_node = 1 ]; then
+  need iptables iptables
+  need conntrack conntrack
+  need nsenter util-linux
+  need ip iproute2
+  [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
@@ -51,4 +61,8 @@ fi
 
 if [ $with_controlplane = 1 ]; then
   "$root/scripts/controlplane/build.sh" >/dev/null
+fi
+if [ $with_node = 1 ]; then
+  "$root/scripts/node/build.sh" >/dev/null
+  "$root/scripts/images/build.sh" >/dev/null
 fi

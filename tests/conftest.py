@@ -91,6 +91,12 @@ class ControlPlane:
     state: Path
     kubeconfig: Path
 
+    @property
+    def node(self) -> dict[str, str]:
+        """The local node's facts (NODE_IP, HOST_IP, ...) when it runs one (as root), else {}."""
+        path = self.state / "node.env"
+        return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
     def stop_apiserver(self) -> list[bytes]:
         """Kills kube-apiserver alone (etcd and the controller manager keep running); returns its
         command line for `start_apiserver`."""
@@ -148,6 +154,37 @@ def kubectl(control_plane):
         return done.stdout
 
     return run
+
+
+@pytest.fixture(scope="session")
+def node_address(control_plane) -> str:
+    """Where the cluster's gateways are reached: the local node's address, or loopback when the
+    local cluster has no node (the console's fallback for a cluster without nodes)."""
+    return control_plane.node.get("NODE_IP", "127.0.0.1")
+
+
+@pytest.fixture
+def node(control_plane) -> dict[str, str]:
+    """The local node, for tests of what only pods can show; without one (not root) they are skipped."""
+    if not control_plane.node:
+        pytest.skip("the local cluster has no node (it gets one when the tests run as root), so no pod runs")
+    return control_plane.node
+
+
+def run_demo_backends(control_plane, namespace: str, names=("front-end", "catalogue"), replicas: int = 1) -> None:
+    """Pods of the demo backend behind Services `names` (tenants/demo.py); waits until they serve."""
+    from tenants import demo
+
+    image = demo.local_images(control_plane.state)["DEMO_BACKEND_IMAGE"]
+    for name in names:
+        for manifest in demo.backend(namespace, name, image, replicas):
+            cluster.apply(manifest)
+
+    def serving():
+        deployments = [cluster.get("apps/v1", "Deployment", name, namespace) for name in names]
+        return all((d.get("status") or {}).get("readyReplicas") == replicas for d in deployments)
+
+    wait_for(serving, timeout=90, what=f"the demo backends {', '.join(names)} to serve")
 
 
 class RedisServer:
@@ -498,8 +535,13 @@ def crd_served(expected: bool) -> bool:
 
 @pytest.fixture
 def ingress_route_crd(control_plane):
-    """Traefik's IngressRoute CRD, as a cluster running Traefik serves it. The console's answer to
-    "is it served?" is cached for a few seconds, so it is asked afresh once installed and once gone."""
+    """Traefik's IngressRoute CRD, as a cluster running Traefik serves it: the local node installs
+    Traefik's own; without a node a stand-in is installed for the test and removed after. The
+    console's answer to "is it served?" is cached for a few seconds, so it is asked afresh."""
+    if control_plane.node:
+        wait_for(lambda: crd_served(True), what="Traefik's IngressRoute CRD to be served")
+        yield
+        return
     cluster.apply(INGRESS_ROUTE_CRD)
     wait_for(lambda: crd_served(True), what="the IngressRoute CRD to be served")
     yield

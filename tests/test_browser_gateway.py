@@ -12,7 +12,7 @@ pytestmark = pytest.mark.cluster
 
 
 def test_project_admin_enables_a_nodeport_gateway_through_the_wizard(
-    live_cluster, live_server, browser, demo_passwords
+    node_address, live_cluster, live_server, browser, demo_passwords
 ):
     from tenants.models import Project
 
@@ -51,5 +51,5 @@ def test_project_admin_enables_a_nodeport_gateway_through_the_wizard(
     ports = {port["name"]: port["nodePort"] for port in service["spec"]["ports"]}
     expect(page.locator("[data-fact=node-ports]")).to_have_text(f"http {ports['http']}, https {ports['https']}")
     expect(page.locator("[data-fact=replicas]")).to_have_text("0 of 2 ready")
-    expect(page.locator("[data-fact=addresses]")).to_have_text("127.0.0.1")
+    expect(page.locator("[data-fact=addresses]")).to_have_text(node_address)
     page.screenshot(path=ARTIFACTS / "gateway-status.png", full_page=True)

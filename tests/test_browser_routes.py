@@ -1,10 +1,6 @@
 """The product's main journey in a real Chromium: an operator creates routes through the wizard,
 edits and deletes them, and Click to visit opens the right address."""
 
-import http.server
-import json
-import threading
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,7 +11,17 @@ from routes import services as route_services
 from routes.models import Route
 from tenants import services as tenant_services
 from tenants.models import Project, ProjectMembership
-from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, backend_service, log_in, tls_secret_manifest, wait_for
+from tests.conftest import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    backend_service,
+    log_in,
+    run_demo_backends,
+    tls_secret_manifest,
+    wait_for,
+)
+from tests.gateway_client import served
 
 pytestmark = pytest.mark.cluster
 
@@ -47,7 +53,9 @@ def next_step(page):
     page.locator("#route-wizard button.primary[value=next]").click()
 
 
-def test_operator_creates_edits_and_deletes_routes_through_the_wizard(sock_shop, live_server, browser, demo_passwords):
+def test_operator_creates_edits_and_deletes_routes_through_the_wizard(
+    sock_shop, live_server, browser, demo_passwords, node_address
+):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     log_in(page, live_server.url, "project-regular", demo_passwords["project-regular"])
@@ -59,7 +67,7 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(sock_shop,
     next_step(page)
     expect(page.locator(".steps li.current")).to_have_text("Rules")
     refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
-    expect(page.locator("[data-generated-host]")).to_have_text("front-end.sock-shop.127.0.0.1.nip.io")
+    expect(page.locator("[data-generated-host]")).to_have_text(f"front-end.sock-shop.{node_address}.nip.io")
     expect(page.locator("select[name=rule-0-path-0-port]")).to_have_value("80")
     page.screenshot(path=ARTIFACTS / "route-wizard-rules.png", full_page=True)
     next_step(page)
@@ -87,7 +95,7 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(sock_shop,
     expect(page.locator("h1")).to_have_text("secure-shop")
 
     page.goto(f"{live_server.url}/projects/sock-shop/routes/")
-    expect(page.locator("[data-route=front-end]")).to_contain_text("front-end.sock-shop.127.0.0.1.nip.io")
+    expect(page.locator("[data-route=front-end]")).to_contain_text(f"front-end.sock-shop.{node_address}.nip.io")
     expect(page.locator("[data-route=secure-shop]")).to_contain_text("shop.example.com")
 
     # Edit the first route's rules: add /catalogue.
@@ -127,25 +135,14 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(sock_shop,
     assert ingress["metadata"]["annotations"]["nginx.org/proxy-read-timeout"] == "120s"
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Stands in for the ingress controller at the node port: answers with what it was asked."""
-
-    seen: list = []
-
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
-        Recorder.seen.append({"host": self.headers["Host"], "path": self.path})
-        body = json.dumps({"host": self.headers["Host"], "path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_click_to_visit_opens_the_route_at_the_gateway_node_port(sock_shop, live_server, playwright, demo_passwords):
+def test_click_to_visit_opens_the_front_end_pods_answer(
+    node, control_plane, sock_shop, live_server, playwright, demo_passwords
+):
+    """The walk-through's promise, for real: a Traefik gateway's controller in a pod, the demo
+    backend's pods behind front-end and catalogue, and Click to visit in Chromium."""
+    run_demo_backends(control_plane, "sock-shop")
+    gateway_services.configure_gateway(Project.objects.get(name="sock-shop"), flavor="traefik")
+    wait_for(lambda: Gateway.objects.get(project=sock_shop).state == "Ready", timeout=90, what="the Traefik gateway")
     body = {
         "name": "front-end",
         "rules": [
@@ -159,35 +156,38 @@ def test_click_to_visit_opens_the_route_at_the_gateway_node_port(sock_shop, live
         ],
     }
     route_services.create_route(sock_shop, body)
-    route = wait_for(
-        lambda: (r := Route.objects.get(name="front-end")).in_sync and r.urls and r, what="the route's URL"
-    )
+    route = wait_for(lambda: (r := Route.objects.get(name="front-end")).state == "Ready" and r, what="the route")
     node_port = Gateway.objects.get(project=sock_shop).node_ports["http"]
-    expected_host = f"front-end.sock-shop.127.0.0.1.nip.io:{node_port}"
-    assert [entry["url"] for entry in route.urls] == [f"http://{expected_host}/", f"http://{expected_host}/catalogue"]
+    host = f"front-end.sock-shop.{node['NODE_IP']}.nip.io"
+    assert [entry["url"] for entry in route.urls] == [
+        f"http://{host}:{node_port}/",
+        f"http://{host}:{node_port}/catalogue",
+    ]
+    # Traefik takes up new routes every 2 s at most: the first click is made once it serves this one.
+    wait_for(lambda: served(node["NODE_IP"], node_port, host, "/catalogue"), what="Traefik to serve the route")
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", node_port), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    # This browser resolves every nip.io name to loopback, where the recorder listens.
+    # This browser resolves nip.io names as DNS would: to the address written in them, the node's.
     browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.nip.io 127.0.0.1"]
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP *.nip.io {node['NODE_IP']}"]
     )
     try:
         context = browser.new_context()
         page = context.new_page()
         log_in(page, live_server.url, "project-regular", demo_passwords["project-regular"])
         page.goto(f"{live_server.url}/projects/sock-shop/routes/front-end/")
-        with context.expect_page() as opened:
-            page.locator('[data-rule-path="front-end.sock-shop.127.0.0.1.nip.io/catalogue"] a.visit-link').click()
-        visited = opened.value
-        visited.wait_for_load_state()
-        assert visited.url == f"http://{expected_host}/catalogue"
-        assert json.loads(visited.locator("body").inner_text()) == {"host": expected_host, "path": "/catalogue"}
+        for path, service in (("/", "front-end"), ("/catalogue", "catalogue")):
+            with context.expect_page() as opened:
+                page.locator(f'[data-rule-path="{host}{path}"] a.visit-link').click()
+            visited = opened.value
+            visited.wait_for_load_state()
+            assert visited.url == f"http://{host}:{node_port}{path}"
+            expect(visited.locator("h1")).to_have_text(service)
+            expect(visited.locator("p")).to_contain_text(f"Pod {service}-")
+            if service == "front-end":
+                visited.screenshot(path=ARTIFACTS / "click-to-visit.png")
+            visited.close()
     finally:
         browser.close()
-        server.shutdown()
-        server.server_close()
-    assert {"host": expected_host, "path": "/catalogue"} in Recorder.seen
 
 
 def rule_paths(name: str) -> list[str]:

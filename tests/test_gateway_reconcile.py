@@ -46,7 +46,9 @@ def api_client(user) -> APIClient:
     return client
 
 
-def test_enabling_creates_exactly_the_rendered_objects_and_reads_back_node_ports(ready_project, platform_admin):
+def test_enabling_creates_exactly_the_rendered_objects_and_reads_back_node_ports(
+    ready_project, platform_admin, node_address
+):
     gateway = settled(services.configure_gateway(ready_project, access_mode="NodePort").pk)
 
     assert owned_objects(gateway) == rendered_objects(gateway)
@@ -55,7 +57,7 @@ def test_enabling_creates_exactly_the_rendered_objects_and_reads_back_node_ports
     allocated = {port["name"]: port["nodePort"] for port in service["spec"]["ports"]}
     assert gateway.node_ports == allocated
     assert all(30000 <= port <= 32767 for port in allocated.values())
-    assert gateway.addresses == ["127.0.0.1"]  # no nodes on the local control plane
+    assert gateway.addresses == [node_address]  # the node's InternalIP (loopback without a node)
     ready = gateway.condition("Ready")
     assert (ready["status"], ready["reason"]) == ("False", "ControllerNotReady")
     assert ready["message"] == "0 of 1 ingress controller replicas are ready."
@@ -66,11 +68,11 @@ def test_enabling_creates_exactly_the_rendered_objects_and_reads_back_node_ports
     body = api_client(platform_admin).get(f"/api/v1/projects/{ready_project.name}/gateway/").json()
     assert body["status"]["node_ports"] == allocated
     assert body["status"]["ingress_class"] == gateway.ingress_class
-    assert body["status"]["addresses"] == ["127.0.0.1"]
+    assert body["status"]["addresses"] == [node_address]
 
 
 def test_access_mode_switches_update_the_service_in_place_and_show_the_load_balancer(
-    ready_project, platform_admin, admin_client
+    node_address, ready_project, platform_admin, admin_client
 ):
     gateway = settled(services.configure_gateway(ready_project, access_mode="NodePort").pk)
     uid = cluster.get("v1", "Service", render.NAME, ready_project.namespace)["metadata"]["uid"]
@@ -92,7 +94,7 @@ def test_access_mode_switches_update_the_service_in_place_and_show_the_load_bala
     gateway = settled(services.configure_gateway(ready_project, access_mode="NodePort").pk)
     service = cluster.get("v1", "Service", render.NAME, ready_project.namespace)
     assert (service["metadata"]["uid"], service["spec"]["type"]) == (uid, "NodePort")
-    assert gateway.addresses == ["127.0.0.1"]
+    assert gateway.addresses == [node_address]
 
 
 def test_switching_flavor_replaces_its_objects_and_leaves_nothing_behind(ready_project):

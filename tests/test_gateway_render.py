@@ -199,14 +199,41 @@ def test_ingress_nginx_gateway_has_its_own_controller_class_and_namespace_read()
 def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
     objects = by_kind(render.manifests(gateway(flavor="traefik", config={"connect-timeout": "5"}, replicas=2)))
     assert objects["IngressClass"]["spec"] == {"controller": "traefik.io/ingress-controller"}
-    assert objects["Role"]["rules"][-1] == {
-        "apiGroups": ["traefik.io"],
-        "resources": ["ingressroutes", "middlewares", "serverstransports", "tlsoptions", "traefikservices"],
-        "verbs": READ,
-    }
+    # What Traefik v3's informers list: without any of it, it never syncs (proven on the local node).
+    assert objects["Role"]["rules"] == [
+        {"apiGroups": [""], "resources": ["services", "secrets", "configmaps"], "verbs": READ},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": READ},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
+        {
+            "apiGroups": ["traefik.io"],
+            "resources": [
+                "ingressroutes",
+                "ingressroutetcps",
+                "ingressrouteudps",
+                "middlewares",
+                "middlewaretcps",
+                "serverstransports",
+                "serverstransporttcps",
+                "tlsoptions",
+                "tlsstores",
+                "traefikservices",
+            ],
+            "verbs": READ,
+        },
+    ]
+    assert objects["ClusterRole"]["rules"] == [
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": READ},
+    ]
     assert yaml.safe_load(objects["ConfigMap"]["data"]["traefik.yml"]) == {
-        "entryPoints": {"web": {"address": ":8000"}, "websecure": {"address": ":8443", "http": {"tls": {}}}},
-        "ping": {},
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "entryPoints": {
+            "web": {"address": ":8000"},
+            "websecure": {"address": ":8443", "http": {"tls": {}}},
+            "traefik": {"address": ":8080"},
+        },
+        "ping": {"entryPoint": "traefik"},
         "providers": {
             "kubernetesIngress": {
                 "ingressClass": "kubeconsole-shop",
@@ -222,6 +249,7 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
     pod = deployment["spec"]["template"]["spec"]
     assert pod["volumes"] == [{"name": "config", "configMap": {"name": "kubeconsole-gateway"}}]
     [container] = pod["containers"]
+    assert (container["image"], container["imagePullPolicy"]) == ("traefik:v3.6.12", "IfNotPresent")
     assert container["args"] == ["--configFile=/etc/traefik/traefik.yml"]
     assert container["volumeMounts"] == [{"name": "config", "mountPath": "/etc/traefik"}]
     assert container["ports"] == [

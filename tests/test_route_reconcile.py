@@ -47,7 +47,7 @@ def sock_shop(live_cluster, workspace, platform_admin):
     return project
 
 
-def test_sockshop_walk_through_over_the_api(sock_shop, platform_admin):
+def test_sockshop_walk_through_over_the_api(sock_shop, platform_admin, node_address):
     client = api_as(platform_admin)
     assert (
         client.put("/api/v1/projects/sock-shop/gateway/", {"access_mode": "NodePort"}, format="json").status_code == 202
@@ -64,7 +64,7 @@ def test_sockshop_walk_through_over_the_api(sock_shop, platform_admin):
     }
     response = client.post("/api/v1/projects/sock-shop/routes/", body, format="json")
     assert response.status_code == 201, response.json()
-    host = "front-end.sock-shop.127.0.0.1.nip.io"
+    host = f"front-end.sock-shop.{node_address}.nip.io"
     assert response.json()["rules"][0]["host"] == host
     route = settled("sock-shop", "front-end")
     assert route.condition("Admitted")["status"] == "True"

@@ -2,10 +2,13 @@
 
 admin is a platform admin; workspace-demo holds project sock-shop, whose admin is
 project-admin; project-regular is a workspace member not yet in sock-shop, so a new user
-can walk the invite journey at once.
+can walk the invite journey at once. With --workloads it also waits for sock-shop's namespace and
+gives it the Services front-end and catalogue, with pods of the demo backend behind them when the
+local cluster has a node.
 """
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -13,11 +16,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from console import cluster
+from tenants import demo, services
 from tenants import permissions as perms
-from tenants import services
 from tenants.models import Project, Workspace
 
 DEMO_USERS = [("admin", True), ("project-admin", False), ("project-regular", False)]
+DEMO_SERVICES = ["front-end", "catalogue"]
+NAMESPACE_WAIT_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -29,6 +35,11 @@ class Command(BaseCommand):
             type=Path,
             default=settings.BASE_DIR / ".state" / "demo-passwords",
             help="Where the generated demo passwords are kept (username:password per line).",
+        )
+        parser.add_argument(
+            "--workloads",
+            action="store_true",
+            help="Wait for sock-shop's namespace (a worker creates it) and put the demo backends in it.",
         )
 
     def handle(self, *args, **options):
@@ -43,6 +54,24 @@ class Command(BaseCommand):
         password_file.chmod(0o600)
         for user, password in passwords.items():
             self.stdout.write(f"    log in as {user} / {password}")
+        if options["workloads"]:
+            self.put_workloads()
+
+    def put_workloads(self):
+        deadline = time.monotonic() + NAMESPACE_WAIT_SECONDS
+        while Project.objects.get(name="sock-shop").state != "Ready":
+            if time.monotonic() > deadline:
+                self.stderr.write("    sock-shop's namespace is not ready (is a worker running?); no demo workloads.")
+                return
+            time.sleep(0.5)
+        image = demo.local_images().get("DEMO_BACKEND_IMAGE")
+        for name in DEMO_SERVICES:
+            deployment, service = demo.backend("sock-shop", name, image or "")
+            cluster.apply(service)
+            if image:
+                cluster.apply(deployment)
+        pods = "with a pod of the demo backend each" if image else "without pods (the local cluster has no node)"
+        self.stdout.write(f"    sock-shop has the Services {' and '.join(DEMO_SERVICES)}, {pods}")
 
     def ensure_user(self, username, platform_admin, passwords):
         user = get_user_model().objects.filter(username=username).first()

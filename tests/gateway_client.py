@@ -1,0 +1,47 @@
+"""A client for requests through a gateway, as a user's would arrive: to the node address and
+port, with the route's host in the Host header and as the TLS server name."""
+
+import http.client
+import json
+import socket
+import ssl
+from dataclasses import dataclass
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    certificate: bytes = b""  # the one the gateway presented, DER
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+def ask(address: str, port: int, host: str, path: str = "/", tls: bool = False) -> Answer:
+    """GET `path` from the gateway at address:port as a client of `host` would (Host header, and the
+    TLS server name), trusting any certificate: the test looks at which one it was given."""
+    sock = socket.create_connection((address, port), timeout=5)
+    certificate = b""
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        sock = context.wrap_socket(sock, server_hostname=host)
+        certificate = sock.getpeercert(binary_form=True)
+    connection = http.client.HTTPConnection(address, port, timeout=5)
+    connection.sock = sock
+    connection.request("GET", path, headers={"Host": host})
+    response = connection.getresponse()
+    answer = Answer(response.status, response.read(), certificate)
+    connection.close()
+    return answer
+
+
+def served(address: str, port: int, host: str, path: str = "/", tls: bool = False) -> Answer | None:
+    """The backend's answer once the controller serves the route (None until then)."""
+    try:
+        answer = ask(address, port, host, path, tls)
+    except OSError:
+        return None
+    return answer if answer.status == 200 else None

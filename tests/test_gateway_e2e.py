@@ -1,0 +1,231 @@
+"""Through the controller, for real: a project's Traefik gateway runs in a pod on the local node,
+the demo backend's pods answer behind the project's Services, and every request below crosses the
+gateway's node port, Traefik and the pod network, as a user's would. Nothing is mocked. The
+console's worker reconciles everything; the tests only use the services a page or the API calls."""
+
+import base64
+import ssl
+
+import grpc
+import pytest
+import websocket
+from google.protobuf import wrappers_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from console import cluster
+from gateways import services as gateway_services
+from gateways.models import Gateway
+from routes import services as route_services
+from routes.models import Route
+from tests.conftest import run_demo_backends, tls_secret_manifest, wait_for
+from tests.gateway_client import ask, served
+
+pytestmark = pytest.mark.cluster
+
+
+def controller_pods(project) -> list[dict]:
+    """The project's gateway controller pods (the console itself never reads pods)."""
+    query = [("labelSelector", f"kubeconsole.io/gateway={project.name}")]
+    return cluster.request("GET", f"/api/v1/namespaces/{project.namespace}/pods", query=query)["items"]
+
+
+def pem_of(secret: dict) -> bytes:
+    return base64.b64decode(secret["data"]["tls.crt"])
+
+
+def der_of(pem: bytes) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(pem.decode())
+
+
+@pytest.fixture
+def shop(node, control_plane, ready_project):
+    """A ready project with the demo backends front-end and catalogue running, and a NodePort
+    Traefik gateway whose controller runs and is ready."""
+    run_demo_backends(control_plane, ready_project.namespace)
+    gateway = gateway_services.configure_gateway(ready_project, flavor="traefik", access_mode="NodePort")
+    ready_gateway(gateway.pk)
+    return ready_project
+
+
+def ready_gateway(pk: int, replicas: int = 1) -> Gateway:
+    return wait_for(
+        lambda: (g := Gateway.objects.get(pk=pk)).state == "Ready" and g.ready_replicas == replicas and g,
+        timeout=90,
+        what=f"the gateway's controller to be ready with {replicas} replica(s)",
+    )
+
+
+def ready_route(project, body: dict) -> Route:
+    route = route_services.create_route(project, body)
+    return wait_for(
+        lambda: (r := Route.objects.get(pk=route.pk)).state == "Ready" and r,
+        timeout=60,
+        what=f"route {body['name']} to be Ready",
+    )
+
+
+def gateway_of(project) -> tuple[str, int, int]:
+    """(the node address, the http node port, the https node port) where the gateway answers."""
+    gateway = Gateway.objects.get(project=project)
+    return gateway.addresses[0], gateway.node_ports["http"], gateway.node_ports["https"]
+
+
+def paths(*pairs, port=80) -> list[dict]:
+    return [{"path": path, "service": service, "port": port} for path, service in pairs]
+
+
+def test_a_traefik_gateway_becomes_ready_and_scales(shop):
+    gateway = Gateway.objects.get(project=shop)
+    assert gateway.condition("Ready")["message"] == "All 1 ingress controller replicas are ready."
+    gateway_services.configure_gateway(shop, replicas=2)
+    gateway = ready_gateway(gateway.pk, replicas=2)
+    assert gateway.condition("Ready")["message"] == "All 2 ingress controller replicas are ready."
+    assert len([pod for pod in controller_pods(shop) if pod["status"].get("phase") == "Running"]) == 2
+
+
+def test_http_routes_reach_the_right_pod_and_path(shop):
+    address, http_port, _ = gateway_of(shop)
+    auto = ready_route(
+        shop,
+        {
+            "name": "shop",
+            "rules": [{"host_mode": "auto", "paths": paths(("/", "front-end"), ("/catalogue", "catalogue"))}],
+        },
+    )
+    host = auto.rules.get().host
+    assert host == f"front-end.{shop.name}.{address}.nip.io"
+    front = wait_for(lambda: served(address, http_port, host, "/basket"), what="the auto host to be served")
+    assert (front.json["service"], front.json["path"], front.json["host"]) == ("front-end", "/basket", host)
+    assert front.json["pod"].startswith("front-end-")
+    catalogue = served(address, http_port, host, "/catalogue/socks")  # the longer path wins
+    assert (catalogue.json["service"], catalogue.json["path"]) == ("catalogue", "/catalogue/socks")
+
+    ready_route(shop, {"name": "custom", "rules": [{"host": "socks.example.com", "paths": paths(("/", "catalogue"))}]})
+    custom = wait_for(lambda: served(address, http_port, "socks.example.com"), what="the custom host")
+    assert custom.json["service"] == "catalogue"
+    assert ask(address, http_port, "nobody.example.com").status == 404  # hosts no route claims
+
+
+def test_https_presents_the_routes_certificate_for_its_host(shop):
+    address, _, https_port = gateway_of(shop)
+    secret = tls_secret_manifest(shop.namespace, "shop-tls", ["secure.example.com"])
+    cluster.apply(secret)
+    rule = {
+        "host": "secure.example.com",
+        "protocol": "https",
+        "tls_secret": "shop-tls",
+        "paths": paths(("/", "front-end")),
+    }
+    ready_route(shop, {"name": "secure", "rules": [rule]})
+    # Traefik loads a new router a moment before its certificate: wait for the route's, then check it.
+    ours = der_of(pem_of(secret))
+    answer = wait_for(
+        lambda: (a := served(address, https_port, "secure.example.com", tls=True)) and a.certificate == ours and a,
+        what="the route's certificate to be presented for its host",
+    )
+    assert (answer.json["service"], answer.json["tls"]) == ("front-end", False)  # TLS ends at the gateway
+    assert ask(address, https_port, "other.example.com", tls=True).certificate != ours  # chosen by SNI
+
+
+def test_websockets_echo_through_the_gateway(shop):
+    address, http_port, https_port = gateway_of(shop)
+    cluster.apply(tls_secret_manifest(shop.namespace, "chat-tls", ["chat.example.com"]))
+    rules = [
+        {"host": "chat.example.com", "protocol": "wss", "tls_secret": "chat-tls", "paths": paths(("/", "front-end"))},
+        {"host": "live.example.com", "protocol": "ws", "paths": paths(("/", "catalogue"))},
+    ]
+    ready_route(shop, {"name": "chat", "rules": rules})
+    wait_for(lambda: served(address, http_port, "live.example.com"), what="the ws rule to be served")
+
+    plain = websocket.create_connection(f"ws://{address}:{http_port}/socket", host="live.example.com", timeout=5)
+    plain.send("hello")
+    reply = plain.recv()
+    plain.close()
+    assert reply.startswith("catalogue-") and reply.endswith(": hello")  # the catalogue pod echoed it
+
+    secure = websocket.create_connection(
+        f"wss://{address}:{https_port}/socket",
+        host="chat.example.com",
+        timeout=5,
+        sslopt={"cert_reqs": ssl.CERT_NONE, "check_hostname": False, "server_hostname": "chat.example.com"},
+    )
+    secure.send("over tls")
+    reply = secure.recv()
+    secure.close()
+    assert reply.startswith("front-end-") and reply.endswith(": over tls")
+
+
+def test_grpc_health_and_echo_through_the_gateway(shop):
+    address, _, https_port = gateway_of(shop)
+    host = "rpc.example.com"
+    secret = tls_secret_manifest(shop.namespace, "rpc-tls", [host])
+    cluster.apply(secret)
+    rule = {"host": host, "protocol": "grpc", "tls_secret": "rpc-tls", "paths": paths(("/", "front-end"), port=9090)}
+    ready_route(shop, {"name": "rpc", "rules": [rule]})
+
+    credentials = grpc.ssl_channel_credentials(root_certificates=pem_of(secret))
+    options = [("grpc.ssl_target_name_override", host), ("grpc.default_authority", host)]
+    with grpc.secure_channel(f"{address}:{https_port}", credentials, options=options) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+
+        def healthy():
+            try:
+                return health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
+            except grpc.RpcError:
+                return None
+
+        assert (
+            wait_for(healthy, what="the gRPC health check through the gateway")
+            == health_pb2.HealthCheckResponse.SERVING
+        )
+        echo = channel.unary_unary(
+            "/demo.Echo/Echo",
+            request_serializer=wrappers_pb2.StringValue.SerializeToString,
+            response_deserializer=wrappers_pb2.StringValue.FromString,
+        )
+        reply = echo(wrappers_pb2.StringValue(value="ping"), timeout=5).value
+    # TLS ended at the gateway, which spoke h2c to the backend.
+    assert reply.startswith("front-end/front-end-") and reply.endswith(f"({host}): ping")
+
+
+def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop):
+    address, http_port, _ = gateway_of(shop)
+    holder = ready_route(
+        shop, {"name": "holder", "rules": [{"host": "claims.example.com", "paths": paths(("/shop", "front-end"))}]}
+    )
+    latecomer = route_services.create_route(
+        shop,
+        {
+            "name": "latecomer",
+            "rules": [{"host": "claims.example.com", "paths": paths(("/shop", "catalogue"), ("/late", "catalogue"))}],
+        },
+    )
+    wait_for(lambda: Route.objects.get(pk=latecomer.pk).state == "Not admitted", what="the latecomer to be refused")
+    wait_for(lambda: served(address, http_port, "claims.example.com", "/shop"), what="the holder to be served")
+    assert served(address, http_port, "claims.example.com", "/shop").json["service"] == "front-end"
+    assert ask(address, http_port, "claims.example.com", "/late").status == 404  # the controller never got it
+
+    route_services.delete_route(holder)
+    answer = wait_for(lambda: served(address, http_port, "claims.example.com", "/late"), what="the latecomer served")
+    assert answer.json["service"] == "catalogue"
+    assert served(address, http_port, "claims.example.com", "/shop").json["service"] == "catalogue"
+
+
+def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again(shop):
+    address, http_port, _ = gateway_of(shop)
+    route = ready_route(
+        shop, {"name": "shop", "rules": [{"host": "shop.example.com", "paths": paths(("/", "front-end"))}]}
+    )
+    wait_for(lambda: served(address, http_port, "shop.example.com"), what="the route to be served")
+
+    gateway_services.disable_gateway(Gateway.objects.get(project=shop))
+    wait_for(lambda: not controller_pods(shop), timeout=60, what="the controller pod to be gone")
+    wait_for(lambda: Route.objects.get(pk=route.pk).state == "Gateway disabled", what="the route to show it")
+    assert served(address, http_port, "shop.example.com") is None
+
+    gateway = gateway_services.configure_gateway(shop, flavor="traefik", access_mode="NodePort")
+    ready_gateway(gateway.pk)
+    address, http_port, _ = gateway_of(shop)
+    answer = wait_for(lambda: served(address, http_port, "shop.example.com"), timeout=60, what="the route served again")
+    assert answer.json["service"] == "front-end"
+    wait_for(lambda: Route.objects.get(pk=route.pk).state == "Ready", what="the route to show Ready again")
