@@ -6,6 +6,7 @@ PostgreSQL, Celery workers and gunicorn, each a real process started here and st
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -67,8 +68,9 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 class Stack:
-    def __init__(self, web_workers: int = 3, celery_workers: int = 1, celery_concurrency: int = 2):
+    def __init__(self, web_workers: int = 3, celery_workers: int = 1, celery_concurrency: int = 2, node: bool = False):
         self.web_workers, self.celery_workers, self.celery_concurrency = web_workers, celery_workers, celery_concurrency
+        self.with_node = node  # the local node runs pods (as root); without it only the control plane runs
         self.dir = Path(tempfile.mkdtemp(prefix="kube-console-bench-"))
         self.dir.chmod(0o755)  # PostgreSQL runs as the postgres account when this runs as root
         self.processes: list[subprocess.Popen] = []
@@ -77,6 +79,9 @@ class Stack:
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
         self.kubectl = ""
+        self.cluster_seconds = 0.0  # how long the local cluster took to start
+        self.node_seconds = 0.0  # of which the node, from its start to Ready
+        self.node: dict[str, str] = {}
 
     def __enter__(self) -> "Stack":
         try:
@@ -102,15 +107,21 @@ class Stack:
 
     def start(self) -> None:
         self.log(f"starting the control plane, Redis and PostgreSQL in {self.dir}")
-        # The benchmarks measure the console and the API server; a node running pods would only
-        # take CPU from both on this 2-core machine, so the control plane runs alone.
+        # The console's benchmarks measure the console and the API server; a node running pods would
+        # only take CPU from both on this 2-core machine, so the control plane runs alone unless asked.
+        began = time.monotonic()
         started = subprocess.run(
             [ROOT / "scripts/controlplane/start.sh", self.dir / "controlplane"],
             capture_output=True,
             text=True,
             check=True,
-            env={**os.environ, "KUBE_CONSOLE_NODE": "0"},
+            env={**os.environ, "KUBE_CONSOLE_NODE": "1" if self.with_node else "0"},
         )
+        self.cluster_seconds = time.monotonic() - began
+        if self.with_node:
+            node_env = (self.dir / "controlplane" / "node.env").read_text()
+            self.node = dict(line.split("=", 1) for line in node_env.splitlines())
+            self.node_seconds = float(re.search(r"Ready, ([0-9.]+) s after", started.stderr).group(1))
         kubeconfig = started.stdout.strip().splitlines()[-1]
         binaries = subprocess.run(
             [ROOT / "scripts/controlplane/build.sh"], capture_output=True, text=True, check=True

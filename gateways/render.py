@@ -172,6 +172,9 @@ def traefik(gateway) -> dict:
         },
         "ping": {"entryPoint": "traefik"},
         "providers": {
+            # Traefik holds every change this long before taking it up (2 s by default): a project's
+            # controller serves a handful of routes, and a new one should answer within a second.
+            "providersThrottleDuration": "500ms",
             "kubernetesIngress": {
                 "ingressClass": gateway.ingress_class,
                 "namespaces": [gateway.namespace],

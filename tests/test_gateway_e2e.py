@@ -9,6 +9,7 @@ import ssl
 import grpc
 import pytest
 import websocket
+from django.db import connection
 from google.protobuf import wrappers_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -20,7 +21,13 @@ from routes.models import Route
 from tests.conftest import run_demo_backends, tls_secret_manifest, wait_for
 from tests.gateway_client import ask, served
 
-pytestmark = pytest.mark.cluster
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(
+        connection.vendor != "sqlite",
+        reason="runs once per test command, in the SQLite pass: the controller and its pods do not use the database",
+    ),
+]
 
 
 def controller_pods(project) -> list[dict]:

@@ -235,6 +235,7 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
         },
         "ping": {"entryPoint": "traefik"},
         "providers": {
+            "providersThrottleDuration": "500ms",
             "kubernetesIngress": {
                 "ingressClass": "kubeconsole-shop",
                 "namespaces": ["shop"],

@@ -14,6 +14,7 @@ pki=$state/pki
 NODE_NAME=kube-console-node
 POD_CIDR=10.244.0.0/24
 
+started=$(date +%s%N)
 bin=$("$here/../controlplane/build.sh")
 runtime=$("$here/build.sh")
 images=$("$here/../images/build.sh")
@@ -155,7 +156,11 @@ kubectl() { "$bin/kubectl" --kubeconfig "$state/kubeconfig" "$@"; }
 kubectl apply --server-side --force-conflicts -f "$images/traefik-crds.yaml" >/dev/null
 for _ in $(seq 1 240); do
   ready=$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
-  [ "$ready" = True ] && exit 0
+  if [ "$ready" = True ]; then
+    tenths=$(( ($(date +%s%N) - started) / 100000000 ))
+    echo "node/start.sh: the node is Ready, $((tenths / 10)).$((tenths % 10)) s after its start" >&2
+    exit 0
+  fi
   running kubelet || fail "kubelet exited" kubelet
   running kube-proxy || fail "kube-proxy exited" kube-proxy
   sleep 0.25

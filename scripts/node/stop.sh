@@ -14,18 +14,19 @@ node=$state/node
 . "$state/node.env"
 cgroup_root=kube-console-$NODE_ID
 
-stop_pid_file() { # name
+stop_pid_file() { # name signal: the signal, then up to 2 s to finish, then KILL
   local pid; pid=$(cat "$node/$1.pid" 2>/dev/null) || return 0
   if [ -d "/proc/$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    kill "-$2" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$node/$1.pid"
 }
 
-stop_pid_file kubelet
-stop_pid_file kube-proxy
+# Nothing of kubelet's or kube-proxy's is worth a graceful stop: the node goes with them.
+stop_pid_file kubelet KILL
+stop_pid_file kube-proxy KILL
 # Every process of every pod, found through the node's cgroups; then the shims that ran them, and
 # their sockets in /run/containerd/s (named for a digest of containerd's address, namespace and id).
 for _ in 1 2 3; do
@@ -43,7 +44,7 @@ for pid in $(pgrep -f containerd-shim-runc-v2 || true); do
     rm -f "/run/containerd/s/$(printf '%s' "$path" | sha256sum | cut -d' ' -f1)"
   done
 done
-stop_pid_file containerd
+stop_pid_file containerd TERM
 
 # What kubelet and containerd mounted (volumes, root filesystems, pod network namespaces), deepest first.
 awk -v prefix="$node/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mount; do

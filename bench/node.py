@@ -1,0 +1,130 @@
+#!/usr/bin/env python
+"""Through the controller: how long the local node takes to start, a Traefik gateway to be Ready,
+and a new route to answer through it.
+
+    .venv/bin/python bench/node.py            # 20 routes, one after another
+    .venv/bin/python bench/node.py --small    # 3 routes (the test suite runs this)
+
+Needs root (the local cluster runs a node only then). Starts its own stack with the node (Redis,
+PostgreSQL, a Celery worker, gunicorn), gives a project the demo backend, enables a NodePort
+Traefik gateway through the API and times it to Ready (1 of 1 replicas), then creates routes
+through the API one after another and times each from the API's answer to its first 200 through
+the gateway's node port. Prints a table; exits non-zero when something never happened."""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.perf import Results, ms, percentile  # noqa: E402
+from bench.stack import Stack, wait_until  # noqa: E402
+
+TIMEOUT = 120
+
+
+def through_gateway(address: str, port: int, host: str) -> bool:
+    try:
+        return requests.get(f"http://{address}:{port}/", headers={"Host": host}, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def gateway_ready(api: requests.Session, url: str) -> dict | None:
+    gateway = api.get(url, timeout=5).json()
+    ready = next((c for c in gateway["status"]["conditions"] if c["type"] == "Ready"), {})
+    return gateway if ready.get("status") == "True" and gateway["status"]["ready_replicas"] >= 1 else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="3 routes instead of 20")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench/node.py: the local cluster runs a node only as root; nothing to measure here")
+        return 0
+    count = 3 if args.small else 20
+    results = Results()
+    with Stack(web_workers=2, node=True) as stack:
+        results.add("Local cluster start (images cached)", "control plane and node", f"{stack.cluster_seconds:.1f} s")
+        results.add("", "of which the node, to Ready", f"{stack.node_seconds:.1f} s")
+        os.environ.update(stack.env)
+        import django
+
+        django.setup()
+        from rest_framework.authtoken.models import Token
+
+        from console import cluster
+        from tenants import demo, services
+        from tenants.models import Project
+
+        admin = services.create_user(username="bench", password="bench-password-1", platform_admin=True)
+        api = requests.Session()
+        api.headers["Authorization"] = f"Token {Token.objects.create(user=admin).key}"
+        workspace = services.create_workspace(name="bench", admin=admin, by=admin)
+        project = services.create_project(workspace=workspace, name="shop", by=admin)
+        wait_until(lambda: Project.objects.get(pk=project.pk).state == "Ready", TIMEOUT, "the project's namespace")
+        image = demo.local_images(stack.dir / "controlplane")["DEMO_BACKEND_IMAGE"]
+        for manifest in demo.backend("shop", "front-end", image):
+            cluster.apply(manifest)
+        wait_until(
+            lambda: (cluster.get("apps/v1", "Deployment", "front-end", "shop").get("status") or {}).get(
+                "readyReplicas"
+            ),
+            TIMEOUT,
+            "the demo backend",
+        )
+
+        gateway_url = f"{stack.url}/api/v1/projects/shop/gateway/"
+        stack.log("enabling a Traefik gateway")
+        began = time.monotonic()
+        answer = api.put(gateway_url, json={"flavor": "traefik", "access_mode": "NodePort"}, timeout=10)
+        answer.raise_for_status()
+        wait_until(lambda: gateway_ready(api, gateway_url), TIMEOUT, "the gateway to be Ready")
+        results.add(
+            "Traefik gateway (NodePort)",
+            "enabled through the API -> Ready, 1 of 1",
+            f"{time.monotonic() - began:.1f} s",
+        )
+        gateway = gateway_ready(api, gateway_url)
+        address, port = gateway["status"]["addresses"][0], gateway["status"]["node_ports"]["http"]
+
+        stack.log(f"{count} routes, one after another")
+        latencies = []
+        for index in range(count):
+            host = f"r{index}.example.com"
+            body = {
+                "name": f"r{index}",
+                "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
+            }
+            created = api.post(f"{stack.url}/api/v1/projects/shop/routes/", json=body, timeout=10)
+            if created.status_code != 201:
+                results.problem(f"route r{index} was refused: {created.status_code} {created.text[:200]}")
+                continue
+            began = time.monotonic()
+            deadline = began + TIMEOUT
+            while not through_gateway(address, port, host):
+                if time.monotonic() > deadline:
+                    results.problem(f"route r{index} never answered through the gateway")
+                    break
+                time.sleep(0.05)
+            else:
+                latencies.append(time.monotonic() - began)
+        if latencies:
+            measure = f"route created -> first 200 through Traefik ({len(latencies)} routes)"
+            results.add("Route through the controller", f"{measure}, p50", ms(percentile(latencies, 0.5)))
+            results.add("", "p95", ms(percentile(latencies, 0.95)))
+            results.add("", "max", ms(max(latencies)))
+    print()
+    print(results.table())
+    for problem in results.problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if results.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The node benchmark's small run (bench/node.py --small): the local cluster with its node starts, a
+Traefik gateway enabled through the API becomes Ready, and routes created through the API answer
+through its node port; the run fails when any of it never happens. Speed is reported, not
+asserted. It brings its own stack and PostgreSQL, so it runs once per test command: in the
+PostgreSQL pass."""
+
+import re
+
+import pytest
+from django.db import connection
+
+from tests.conftest import run_benchmark
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="runs once per test command, in the PostgreSQL pass (it brings its own)"
+)
+def test_the_node_benchmark_runs_through_the_controller(node):
+    report = run_benchmark("node.py", "--small")
+    assert re.search(r"\| of which the node, to Ready \| \d+\.\d s \|", report), report
+    assert re.search(r"\| enabled through the API -> Ready, 1 of 1 \| \d+\.\d s \|", report), report
+    assert re.search(r"first 200 through Traefik \(3 routes\), p50 \| \d+\.\d ms \|", report), report
