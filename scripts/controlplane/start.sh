@@ -40,8 +40,11 @@ echo "$api_port" > "$state/api.port"
 etcd_port=$(free_port); peer_port=$(free_port); kcm_port=$(free_port); scheduler_port=$(free_port)
 
 address=127.0.0.1
+if [ $with_node = 1 ] && ! "$here/../node/network.sh" up "$state"; then
+  with_node=0
+  echo "start.sh: this machine refuses the node a network namespace of its own (see above), so the local cluster gets no node: objects are stored, but no pod runs." >&2
+fi
 if [ $with_node = 1 ]; then
-  "$here/../node/network.sh" up "$state"
   . "$state/node.env"
   address=$HOST_IP  # where pods reach the API server, through the kubernetes Service
 fi

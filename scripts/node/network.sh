@@ -32,6 +32,8 @@ case $action in
       if ! ip -4 -o addr show | grep -q " 10\.250\.$n\."; then subnet=$n; break; fi
     done
     [ -n "$subnet" ] || { echo "network.sh: no free 10.250.N.0/24 on this machine" >&2; exit 1; }
+    # Should any step fail (a machine that refuses network namespaces), nothing is left behind.
+    trap 'ip netns del "$netns" 2>/dev/null; ip link del "$host_if" 2>/dev/null; rm -f "$env_file"' ERR
     ip netns add "$netns"
     ip link add "$host_if" type veth peer name eth0 netns "$netns"
     ip addr add "10.250.$subnet.1/24" dev "$host_if"
