@@ -11,7 +11,8 @@ from gateways.forms import GatewayForm
 from gateways.models import Gateway
 from tenants import permissions as perms
 from tenants.forms import add_service_errors
-from tenants.views import project_context, visible_project
+from tenants.models import Project
+from tenants.views import project_context
 
 
 def page_context(request, project):
@@ -22,8 +23,7 @@ def page_context(request, project):
 
 @login_required
 def gateway_page(request, name):
-    project = visible_project(request, name)
-    perms.require(request.user, "view_gateway", project)
+    project = perms.in_reach(request.user, Project, "view_gateway", name=name)
     context = page_context(request, project)
     template = "gateways/partials/gateway_status.html" if request.htmx else "gateways/gateway.html"
     return render(request, template, context)
@@ -39,8 +39,7 @@ STALE = (
 def gateway_wizard(request, name):
     """Enable or edit the gateway, a step at a time (htmx swaps the wizard in the modal). The form
     carries the generation it was opened at, so a save over someone else's change is refused."""
-    project = visible_project(request, name)
-    perms.require(request.user, "manage_gateway", project)
+    project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
     gateway = services.gateway_of(project) or Gateway(project=project, generation=0)
     step, problems, generation = 0, [], gateway.generation
     if request.method == "POST":
@@ -91,8 +90,7 @@ def back_to_gateway(request, project):
 
 @login_required
 def gateway_disable(request, name):
-    project = visible_project(request, name)
-    perms.require(request.user, "manage_gateway", project)
+    project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
     gateway = services.gateway_of(project)
     if gateway is None or not gateway.enabled:
         return redirect("project-gateway", project.name)

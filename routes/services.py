@@ -7,6 +7,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 
 from console.models import stale_edit
 from console.reconcile import changed, enqueue
@@ -32,7 +33,8 @@ from routes.validators import (
     validate_secret_name,
 )
 from tenants import audit
-from tenants.models import AuditEntry
+from tenants import permissions as perms
+from tenants.models import AuditEntry, Project
 from tenants.validators import validate_dns1123_label
 
 
@@ -117,6 +119,17 @@ def validate_spec(
 def rendered_as(gateway: Gateway) -> str:
     """What the gateway's routes become in the cluster, for the policy's Traefik checks."""
     return policy.INGRESS_ROUTE if live.renders_ingress_routes(gateway) else policy.INGRESS
+
+
+def route_in_reach(user, project_name: str, route_name: str, action: str) -> Route:
+    """The route, if `user` can read its project's routes (404 otherwise) and may do `action` (403)."""
+    project = perms.in_reach(user, Project, "view_routes", name=project_name)
+    route = get_object_or_404(
+        Route.objects.with_rules().select_related("gateway__project"), project=project, name=route_name
+    )
+    route.project = project  # the look-up's instance, which knows the user's roles
+    perms.require(user, action, project)
+    return route
 
 
 def serving_gateway(project) -> Gateway:

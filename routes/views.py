@@ -4,7 +4,7 @@ and the Edit info / rules / annotations / YAML and Delete dialogs."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from console import cluster
@@ -31,28 +31,12 @@ from routes.models import Route
 from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS, TLS_PROTOCOLS, validate_route_name
 from tenants import permissions as perms
 from tenants.forms import ConfirmNameForm, add_service_errors
-from tenants.views import project_context, visible_project
+from tenants.models import Project
+from tenants.views import project_context
 
 WIZARD_STEPS = ["Basic Info", "Rules", "Advanced"]
 WIZARD_VERBS = {"next", "back", "create", *EDITOR_VERBS}
 STALE = "Someone else changed this route while you had it open; here is the current version. Make your change again."
-
-
-def project_for(request, name, action):
-    project = visible_project(request, name)
-    perms.require(request.user, action, project)
-    return project
-
-
-def route_for(request, name, route_name, action):
-    project = project_for(request, name, "view_routes")
-    route = get_object_or_404(
-        Route.objects.with_rules().select_related("project__workspace", "gateway__project"),
-        project=project,
-        name=route_name,
-    )
-    perms.require(request.user, action, project)
-    return route
 
 
 # The list
@@ -63,7 +47,7 @@ ROUTES_PER_PAGE = 50
 
 @login_required
 def route_list(request, name):
-    project = project_for(request, name, "view_routes")
+    project = perms.in_reach(request.user, Project, "view_routes", name=name)
     search = request.GET.get("q", "").strip()
     routes = Route.objects.filter(project=project).search(search).with_rules().select_related("gateway__project")
     page = Paginator(routes, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
@@ -200,7 +184,7 @@ def advanced_errors(form: AdvancedForm, spec, gateway) -> None:
 
 @login_required
 def route_create(request, name):
-    project = project_for(request, name, "create_route")
+    project = perms.in_reach(request.user, Project, "create_route", name=name)
     gateway = enabled_gateway(project)
     if gateway is None:
         return redirect("project-routes", project.name)
@@ -376,7 +360,7 @@ def route_events(route: Route) -> tuple[list[dict], str]:
 
 @login_required
 def route_detail(request, name, route):
-    found = route_for(request, name, route, "view_routes")
+    found = services.route_in_reach(request.user, name, route, "view_routes")
     context = project_context(request, found.project, "routes")
     context.update(route=found, rows=rule_rows(found), gateway=found.gateway)
     if request.htmx:
@@ -420,7 +404,7 @@ def dialog_state(request, rules: list[dict] | None = None) -> WizardState:
 def reopened(request, name, route_name, template, context_for):
     """The dialog again, after someone else's change won: the current route, its current values
     and generation, and the message saying so. Nothing of the refused submit was written."""
-    current = route_for(request, name, route_name, "edit_route")
+    current = services.route_in_reach(request.user, name, route_name, "edit_route")
     return dialog(request, template, {**context_for(current), "problems": [STALE]}, status=409)
 
 
@@ -449,7 +433,7 @@ def edit_dialog(request, found: Route, template: str, context_for, save, show_er
 
 @login_required
 def route_edit_info(request, name, route):
-    found = route_for(request, name, route, "edit_route")
+    found = services.route_in_reach(request.user, name, route, "edit_route")
 
     def context_for(current, data=None):
         initial = {"alias": current.alias, "description": current.description}
@@ -463,7 +447,7 @@ def route_edit_info(request, name, route):
 
 @login_required
 def route_edit_rules(request, name, route):
-    found = route_for(request, name, route, "edit_route")
+    found = services.route_in_reach(request.user, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
 
     def context_for(current, rules=None, errors=None):
@@ -499,7 +483,7 @@ def route_edit_rules(request, name, route):
 
 @login_required
 def route_edit_annotations(request, name, route):
-    found = route_for(request, name, route, "edit_route")
+    found = services.route_in_reach(request.user, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
 
     def context_for(current, data=None):
@@ -522,7 +506,7 @@ def route_edit_annotations(request, name, route):
 
 @login_required
 def route_edit_yaml(request, name, route):
-    found = route_for(request, name, route, "edit_route")
+    found = services.route_in_reach(request.user, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
     ingress_routes = live.renders_ingress_routes(gateway)
 
@@ -544,7 +528,7 @@ def route_edit_yaml(request, name, route):
 
 @login_required
 def route_delete(request, name, route):
-    found = route_for(request, name, route, "delete_route")
+    found = services.route_in_reach(request.user, name, route, "delete_route")
     form = ConfirmNameForm(request.POST or None, expected=found.name)
     if request.method == "POST" and form.is_valid():
         services.delete_route(found, by=request.user)

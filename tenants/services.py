@@ -112,6 +112,7 @@ def add_workspace_member(workspace: Workspace, *, username: str, role: str, by) 
         )
     membership = WorkspaceMembership.objects.create(workspace=workspace, user=user, role=role, added_by=by)
     _record(by, user, AuditEntry.ADDED, new_role=role, workspace=workspace)
+    perms.forget(workspace)
     return membership
 
 
@@ -125,6 +126,7 @@ def change_workspace_role(workspace: Workspace, *, username: str, role: str, by)
     membership.role = role
     membership.save(update_fields=["role"])
     _record(by, membership.user, AuditEntry.CHANGED, old_role=old, new_role=role, workspace=workspace)
+    perms.forget(workspace)
     return membership
 
 
@@ -138,6 +140,7 @@ def remove_workspace_member(workspace: Workspace, *, username: str, by) -> None:
         _remove_project_membership(project_membership, by)
     membership.delete()
     _record(by, membership.user, AuditEntry.REMOVED, old_role=membership.role, workspace=workspace)
+    perms.forget(workspace)
 
 
 # Projects
@@ -188,6 +191,7 @@ def add_project_member(project: Project, *, username: str, role: str, by) -> Pro
         )
     membership = ProjectMembership.objects.create(project=project, user=user, role=role, added_by=by)
     _record(by, user, AuditEntry.ADDED, new_role=role, project=project)
+    perms.forget(project)
     return membership
 
 
@@ -201,12 +205,14 @@ def change_project_role(project: Project, *, username: str, role: str, by) -> Pr
     membership.role = role
     membership.save(update_fields=["role"])
     _record(by, membership.user, AuditEntry.CHANGED, old_role=old, new_role=role, project=project)
+    perms.forget(project)
     return membership
 
 
 @transaction.atomic
 def remove_project_member(project: Project, *, username: str, by) -> None:
     _remove_project_membership(_locked_membership(project.memberships, username), by)
+    perms.forget(project)
 
 
 def _remove_project_membership(membership: ProjectMembership, by) -> None:

@@ -27,14 +27,6 @@ from tenants.scopes import MemberScope
 EVENTS_SHOWN = 50
 
 
-def visible_workspace(request, name) -> Workspace:
-    return get_object_or_404(Workspace.objects.visible_to(request.user), name=name)
-
-
-def visible_project(request, name) -> Project:
-    return get_object_or_404(Project.objects.visible_to(request.user).select_related("workspace"), name=name)
-
-
 def call_service(form, function, *args, **kwargs):
     """Runs a service with the form's data; on bad input puts the errors on the form and returns None."""
     try:
@@ -81,7 +73,7 @@ def workspace_context(request, workspace, tab):
 
 @login_required
 def workspace_detail(request, name):
-    workspace = visible_workspace(request, name)
+    workspace = perms.in_reach(request.user, Workspace, "view_workspace", name=name)
     projects = Project.objects.visible_to(request.user).filter(workspace=workspace)
     context = workspace_context(request, workspace, "projects")
     context.update(projects=projects, polling=any(not p.in_sync for p in projects))
@@ -91,7 +83,7 @@ def workspace_detail(request, name):
 
 @login_required
 def workspace_settings(request, name):
-    workspace = visible_workspace(request, name)
+    workspace = perms.in_reach(request.user, Workspace, "view_workspace", name=name)
     form = WorkspaceEditForm(request.POST or None, instance=workspace)
     if request.method == "POST":
         perms.require(request.user, "edit_workspace", workspace)
@@ -105,8 +97,7 @@ def workspace_settings(request, name):
 
 @login_required
 def workspace_delete(request, name):
-    workspace = visible_workspace(request, name)
-    perms.require(request.user, "delete_workspace", workspace)
+    workspace = perms.in_reach(request.user, Workspace, "delete_workspace", name=name)
     form = ConfirmNameForm(request.POST or None, expected=workspace.name)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,8 +122,7 @@ def project_list(request):
 
 @login_required
 def project_create(request, workspace):
-    workspace = visible_workspace(request, workspace)
-    perms.require(request.user, "create_project", workspace)
+    workspace = perms.in_reach(request.user, Workspace, "create_project", name=workspace)
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project = call_service(form, services.create_project, workspace=workspace, by=request.user, **form.cleaned_data)
@@ -147,7 +137,7 @@ def project_context(request, project, section):
 
 @login_required
 def project_detail(request, name):
-    project = visible_project(request, name)
+    project = perms.in_reach(request.user, Project, "view_project", name=name)
     template = "tenants/partials/project_status.html" if request.htmx else "tenants/project_detail.html"
     context = project_context(request, project, "overview")
     context["member_count"] = project.memberships.count()
@@ -156,7 +146,7 @@ def project_detail(request, name):
 
 @login_required
 def project_settings(request, name):
-    project = visible_project(request, name)
+    project = perms.in_reach(request.user, Project, "view_project", name=name)
     form = ProjectEditForm(request.POST or None, instance=project)
     if request.method == "POST":
         perms.require(request.user, "edit_project", project)
@@ -170,8 +160,7 @@ def project_settings(request, name):
 
 @login_required
 def project_delete(request, name):
-    project = get_object_or_404(Project.objects.visible_to(request.user), name=name, deletion_requested=False)
-    perms.require(request.user, "delete_project", project)
+    project = perms.in_reach(request.user, Project, "delete_project", name=name, deletion_requested=False)
     form = ConfirmNameForm(request.POST or None, expected=project.name)
     if request.method == "POST" and form.is_valid():
         services.delete_project(project)
@@ -203,15 +192,9 @@ def members_context(request, scope: MemberScope, obj, **extra):
     return context
 
 
-def scoped_object(request, scope: MemberScope, name, action):
-    obj = get_object_or_404(scope.visible(request.user), name=name)
-    perms.require(request.user, action, obj)
-    return obj
-
-
 @login_required
 def members(request, scope: MemberScope, name):
-    obj = scoped_object(request, scope, name, scope.view_action)
+    obj = perms.in_reach(request.user, scope.model, scope.view_action, name=name)
     template = "tenants/partials/members.html" if request.htmx else "tenants/members.html"
     return render(request, template, members_context(request, scope, obj))
 
@@ -219,7 +202,7 @@ def members(request, scope: MemberScope, name):
 @login_required
 def member_candidates(request, scope: MemberScope, name):
     """The invite modal's search: who could be invited, by name, as the admin types."""
-    obj = scoped_object(request, scope, name, scope.manage_action)
+    obj = perms.in_reach(request.user, scope.model, scope.manage_action, name=name)
     search = request.GET.get("q", "").strip()
     candidates = scope.candidates(obj, search)[:20]
     return render(request, "tenants/partials/member_candidates.html", {"candidates": candidates, "search": search})
@@ -227,7 +210,7 @@ def member_candidates(request, scope: MemberScope, name):
 
 @login_required
 def member_invite(request, scope: MemberScope, name):
-    obj = scoped_object(request, scope, name, scope.manage_action)
+    obj = perms.in_reach(request.user, scope.model, scope.manage_action, name=name)
     form = InviteForm(request.POST or None, role_choices=scope.role_choices)
     if request.method == "POST" and form.is_valid():
         if call_service(form, scope.add, obj, by=request.user, **form.cleaned_data):
@@ -244,7 +227,7 @@ def member_invite(request, scope: MemberScope, name):
 @login_required
 @require_POST
 def member_role(request, scope: MemberScope, name, username):
-    obj = scoped_object(request, scope, name, scope.manage_action)
+    obj = perms.in_reach(request.user, scope.model, scope.manage_action, name=name)
     form = RoleForm(request.POST, role_choices=scope.role_choices)
     error = None
     if form.is_valid():
@@ -260,7 +243,7 @@ def member_role(request, scope: MemberScope, name, username):
 @login_required
 @require_POST
 def member_remove(request, scope: MemberScope, name, username):
-    obj = scoped_object(request, scope, name, scope.manage_action)
+    obj = perms.in_reach(request.user, scope.model, scope.manage_action, name=name)
     error = None
     try:
         scope.remove(obj, username=username, by=request.user)

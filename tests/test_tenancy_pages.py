@@ -119,6 +119,17 @@ def test_changing_a_role_and_removing_a_member(shop):
     assert not ProjectMembership.objects.filter(project=shop, user__username="vera").exists()
 
 
+def test_an_admin_who_steps_down_sees_the_list_as_a_viewer_at_once(shop):
+    """What the request knew of alice's role is dropped when she changes it."""
+    services.add_project_member(shop, username="regular", role="admin", by=shop.created_by)
+    alice = logged_in("alice")
+    response = alice.post(reverse("project-member-role", args=["shop", "alice"]), {"role": "viewer"}, **HTMX)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-member="alice"' in page and "<select" not in page and "Membership log" not in page
+    assert alice.get(reverse("project-member-invite", args=["shop"]), **HTMX).status_code == 403
+
+
 def test_the_last_admin_cannot_be_demoted_or_removed(shop):
     alice = logged_in("alice")
     response = alice.post(reverse("project-member-role", args=["shop", "alice"]), {"role": "viewer"}, **HTMX)

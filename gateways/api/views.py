@@ -9,7 +9,8 @@ from console.api import expected_generation
 from gateways import services
 from gateways.api.serializers import GatewaySerializer
 from gateways.models import Gateway
-from tenants.api.views import visible_project
+from tenants import permissions as perms
+from tenants.models import Project
 
 
 def answer(gateway: Gateway, status_code: int = status.HTTP_200_OK) -> Response:
@@ -22,12 +23,12 @@ class GatewayView(APIView):
 
     @extend_schema(responses=GatewaySerializer)
     def get(self, request, name):
-        project = visible_project(request, name, "view_gateway")
+        project = perms.in_reach(request.user, Project, "view_gateway", name=name)
         return answer(services.gateway_of(project) or Gateway(project=project, enabled=False, generation=0))
 
     @extend_schema(request=GatewaySerializer, responses=GatewaySerializer)
     def put(self, request, name):
-        project = visible_project(request, name, "manage_gateway")
+        project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
         serializer = GatewaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         settings = serializer.validated_data
@@ -37,7 +38,7 @@ class GatewayView(APIView):
 
     @extend_schema(responses=GatewaySerializer)
     def delete(self, request, name):
-        project = visible_project(request, name, "manage_gateway")
+        project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
         gateway = services.gateway_of(project)
         if gateway is None or not gateway.enabled:
             return Response({"detail": "The gateway is not enabled."}, status=status.HTTP_404_NOT_FOUND)

@@ -1,6 +1,5 @@
 """The routes API: thin views over routes.services, with the permission table's checks."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.filters import OrderingFilter
@@ -22,16 +21,7 @@ from routes.api.serializers import (
 )
 from routes.models import Route
 from tenants import permissions as perms
-from tenants.api.views import visible_project
-
-
-def route_of(request, project_name: str, route_name: str, action: str) -> Route:
-    project = visible_project(request, project_name, "view_routes")
-    route = get_object_or_404(
-        Route.objects.with_rules().select_related("project", "gateway__project"), project=project, name=route_name
-    )
-    perms.require(request.user, action, project)
-    return route
+from tenants.models import Project
 
 
 class RouteListView(GenericAPIView):
@@ -40,7 +30,7 @@ class RouteListView(GenericAPIView):
     ordering_fields = ["name", "created"]
 
     def get_queryset(self):
-        project = visible_project(self.request, self.kwargs["name"], "view_routes")
+        project = perms.in_reach(self.request.user, Project, "view_routes", name=self.kwargs["name"])
         return Route.objects.with_rules().select_related("project", "gateway__project").filter(project=project)
 
     @extend_schema(operation_id="v1_projects_routes_list", responses=RouteSerializer(many=True))
@@ -49,7 +39,7 @@ class RouteListView(GenericAPIView):
         return self.get_paginated_response(RouteSerializer(page, many=True).data)
 
     def post(self, request, name):
-        project = visible_project(request, name, "create_route")
+        project = perms.in_reach(request.user, Project, "create_route", name=name)
         serializer = RouteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -66,7 +56,7 @@ class RouteBatchCreateView(APIView):
 
     @extend_schema(operation_id="v1_projects_routes_batch_create", responses={201: RouteBatchSerializer})
     def post(self, request, name):
-        project = visible_project(request, name, "create_route")
+        project = perms.in_reach(request.user, Project, "create_route", name=name)
         serializer = RouteBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.create_routes(project, serializer.validated_data["routes"], by=request.user)
@@ -89,10 +79,10 @@ class RouteDetailView(APIView):
     serializer_class = RouteSerializer
 
     def get(self, request, name, route):
-        return answer(route_of(request, name, route, "view_routes"))
+        return answer(services.route_in_reach(request.user, name, route, "view_routes"))
 
     def put(self, request, name, route):
-        found = route_of(request, name, route, "edit_route")
+        found = services.route_in_reach(request.user, name, route, "edit_route")
         serializer = RouteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -108,7 +98,7 @@ class RouteDetailView(APIView):
 
     @extend_schema(request=RoutePatchSerializer, responses=RouteSerializer)
     def patch(self, request, name, route):
-        found = route_of(request, name, route, "edit_route")
+        found = services.route_in_reach(request.user, name, route, "edit_route")
         serializer = RoutePatchSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -131,7 +121,7 @@ class RouteDetailView(APIView):
         return answer(found)
 
     def delete(self, request, name, route):
-        found = route_of(request, name, route, "delete_route")
+        found = services.route_in_reach(request.user, name, route, "delete_route")
         services.delete_route(found, by=request.user)
         # The worker may delete the row as soon as this commits: answer from the route in hand.
         return Response(RouteSerializer(found).data, status=status.HTTP_202_ACCEPTED)
@@ -142,7 +132,7 @@ class RouteManifestView(APIView):
 
     @extend_schema(responses=ManifestSerializer)
     def get(self, request, name, route):
-        found = route_of(request, name, route, "view_routes")
+        found = services.route_in_reach(request.user, name, route, "view_routes")
         gateway = found.gateway or Gateway(project=found.project, enabled=False)
         manifests = yaml_mapping.manifests_of(found, gateway, live.renders_ingress_routes(gateway))
         return Response({"manifests": manifests})
@@ -151,12 +141,12 @@ class RouteManifestView(APIView):
 class ServiceListView(APIView):
     @extend_schema(responses=ServiceSerializer(many=True))
     def get(self, request, name):
-        project = visible_project(request, name, "list_services")
+        project = perms.in_reach(request.user, Project, "list_services", name=name)
         return Response(ServiceSerializer(live.services(project.namespace), many=True).data)
 
 
 class SecretListView(APIView):
     @extend_schema(responses=SecretSerializer(many=True))
     def get(self, request, name):
-        project = visible_project(request, name, "list_secrets")
+        project = perms.in_reach(request.user, Project, "list_secrets", name=name)
         return Response(SecretSerializer(live.tls_secrets(project.namespace), many=True).data)

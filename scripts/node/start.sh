@@ -110,7 +110,10 @@ if ! running containerd; then
 fi
 ctr() { "$runtime/ctr" --address "$node/containerd.sock" -n k8s.io "$@"; }
 for archive in "$images"/*.tar; do
-  ctr images import "$archive" >/dev/null
+  # ctr warns on every call that cgroup v1 is deprecated; say what it says only when it fails.
+  if ! said=$(ctr images import "$archive" 2>&1 >/dev/null); then
+    echo "$said" >&2; exit 1
+  fi
 done
 cp "$images/images.env" "$node/images.env"  # for the console's demo data and tests
 

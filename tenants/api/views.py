@@ -24,13 +24,6 @@ from tenants.models import Project, Workspace
 from tenants.scopes import PROJECT, WORKSPACE
 
 
-def visible_project(request, name: str, action: str) -> Project:
-    """The project named `name` if the caller can see it (404 otherwise) and may do `action` (403)."""
-    project = get_object_or_404(Project.objects.visible_to(request.user).select_related("workspace"), name=name)
-    perms.require(request.user, action, project)
-    return project
-
-
 def valid(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -90,8 +83,7 @@ class WorkspaceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=WorkspaceUpdateSerializer, responses=WorkspaceSerializer)
     def partial_update(self, request, name=None):
-        workspace = self.get_object()
-        perms.require(request.user, "edit_workspace", workspace)
+        workspace = perms.in_reach(request.user, Workspace, "edit_workspace", name=name)
         data = valid(WorkspaceUpdateSerializer, request)
         services.update_workspace(
             workspace,
@@ -101,8 +93,7 @@ class WorkspaceViewSet(viewsets.ModelViewSet):
         return Response(WorkspaceSerializer(workspace).data)
 
     def destroy(self, request, name=None):
-        workspace = self.get_object()
-        perms.require(request.user, "delete_workspace", workspace)
+        workspace = perms.in_reach(request.user, Workspace, "delete_workspace", name=name)
         services.delete_workspace(workspace)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -119,23 +110,19 @@ class ProjectViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         projects = Project.objects.visible_to(self.request.user).select_related("workspace")
         if "workspace" in self.kwargs:
-            projects = projects.filter(workspace=self.workspace())
+            workspace = perms.in_reach(self.request.user, Workspace, "view_workspace", name=self.kwargs["workspace"])
+            projects = projects.filter(workspace=workspace)
         return projects
 
-    def workspace(self) -> Workspace:
-        return get_object_or_404(Workspace.objects.visible_to(self.request.user), name=self.kwargs["workspace"])
-
     def create(self, request, *args, **kwargs):
-        workspace = self.workspace()
-        perms.require(request.user, "create_project", workspace)
+        workspace = perms.in_reach(request.user, Workspace, "create_project", name=self.kwargs["workspace"])
         data = valid(ProjectSerializer, request)
         project = services.create_project(workspace=workspace, by=request.user, **data)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
     def partial_update(self, request, name=None):
-        project = self.get_object()
-        perms.require(request.user, "edit_project", project)
+        project = perms.in_reach(request.user, Project, "edit_project", name=name)
         data = valid(ProjectUpdateSerializer, request)
         services.update_project(
             project, alias=data.get("alias", project.alias), description=data.get("description", project.description)
@@ -143,8 +130,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         return Response(ProjectSerializer(project).data)
 
     def destroy(self, request, name=None):
-        project = self.get_object()
-        perms.require(request.user, "delete_project", project)
+        project = perms.in_reach(request.user, Project, "delete_project", name=name)
         services.delete_project(project)
         return Response(ProjectSerializer(project).data, status=status.HTTP_202_ACCEPTED)
 
@@ -159,13 +145,10 @@ class MemberViewSet(viewsets.GenericViewSet):
     search_fields = ["user__username", "user__email"]
     ordering_fields = ["user__username", "role", "added"]
 
-    def owner(self, action: str):
-        obj = get_object_or_404(self.scope.visible(self.request.user), name=self.kwargs["name"])
-        perms.require(self.request.user, action, obj)
-        return obj
-
     def get_queryset(self):
-        return self.scope.members(self.owner(self.scope.view_action))
+        return self.scope.members(
+            perms.in_reach(self.request.user, self.scope.model, self.scope.view_action, name=self.kwargs["name"])
+        )
 
     def list(self, request, name=None):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -173,7 +156,7 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=MemberInviteSerializer, responses=MemberSerializer)
     def create(self, request, name=None):
-        owner = self.owner(self.scope.manage_action)
+        owner = perms.in_reach(request.user, self.scope.model, self.scope.manage_action, name=name)
         data = valid(MemberInviteSerializer, request)
         membership = self.scope.add(owner, username=data["username"], role=data["role"], by=request.user)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -184,14 +167,14 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer)
     def partial_update(self, request, name=None, username=None):
-        owner = self.owner(self.scope.manage_action)
+        owner = perms.in_reach(request.user, self.scope.model, self.scope.manage_action, name=name)
         get_object_or_404(self.scope.members(owner), user__username=username)
         data = valid(MemberRoleSerializer, request)
         membership = self.scope.change(owner, username=username, role=data["role"], by=request.user)
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request, name=None, username=None):
-        owner = self.owner(self.scope.manage_action)
+        owner = perms.in_reach(request.user, self.scope.model, self.scope.manage_action, name=name)
         get_object_or_404(self.scope.members(owner), user__username=username)
         self.scope.remove(owner, username=username, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,99 @@
+"""What one request costs in database queries, for every role that can see a project: a project
+page or list API must not cost more as the project gains routes and members, and no role may pay
+more than two queries over the platform admin's for the same page."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from routes import services as route_services
+from routes.models import Route, RoutePath, RouteRule
+from tenants import services
+from tests.conftest import PASSWORD, api_as, password_login
+
+pytestmark = pytest.mark.cluster
+
+# Who reads the project, and how: alice, olga and vera come from project_with_gateway.
+READERS = {
+    "platform-admin": "root",
+    "workspace-admin": "wanda",
+    "workspace-viewer": "wes",
+    "project-admin": "alice",
+    "operator": "olga",
+    "viewer": "vera",
+}
+PAGES = ["", "settings/", "members/", "gateway/", "routes/", "routes/front-end/"]
+APIS = ["members/", "gateway/", "routes/", "routes/front-end/"]
+
+
+@pytest.fixture
+def readers(project_with_gateway, make_user, platform_admin, workspace):
+    for name, role in (("wanda", "workspace-admin"), ("wes", "workspace-viewer")):
+        make_user(name)
+        services.add_workspace_member(workspace, username=name, role=role, by=platform_admin)
+    route_services.create_route(
+        project_with_gateway,
+        {"name": "front-end", "rules": [{"host": "a.example.com", "paths": [{"service": "front-end", "port": 80}]}]},
+    )
+    return project_with_gateway
+
+
+def grow(project, make_user, count: int) -> None:
+    """`count` more routes and project members."""
+    routes = Route.objects.bulk_create(
+        Route(project=project, gateway=project.gateway, name=f"more-{i:03}", observed_generation=1)
+        for i in range(count)
+    )
+    rules = RouteRule.objects.bulk_create(RouteRule(route=r, position=0, host=f"{r.name}.example.com") for r in routes)
+    RoutePath.objects.bulk_create(RoutePath(rule=r, position=0, service="front-end", port_number=80) for r in rules)
+    alice = project.memberships.get(user__username="alice").user
+    for i in range(count // 6):
+        name = f"member-{project.name}-{i}"
+        make_user(name)
+        services.add_workspace_member(project.workspace, username=name, role="workspace-regular", by=alice)
+        services.add_project_member(project, username=name, role="viewer", by=alice)
+
+
+def page_client(username: str) -> Client:
+    client = Client()
+    assert password_login(client, username, PASSWORD)
+    return client
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+def costs(project) -> dict[tuple[str, str], int]:
+    """Queries per (role, URL), pages through a signed-in browser session, APIs with a token."""
+    found = {}
+    for role, username in READERS.items():
+        browser, api = page_client(username), api_as(get_user_model().objects.get(username=username))
+        for suffix in PAGES:
+            url = f"/projects/{project.name}/{suffix}"
+            found[(role, url)] = queries(browser, url)
+        for suffix in APIS:
+            url = f"/api/v1/projects/{project.name}/{suffix}"
+            found[(role, url)] = queries(api, url)
+    return found
+
+
+def test_every_role_pays_what_the_platform_admin_pays_and_no_more_as_the_project_grows(readers, make_user):
+    small = costs(readers)
+    grow(readers, make_user, 60)
+    big = costs(readers)
+    print("\nqueries per request (small project -> 60 more routes and 10 more members)")
+    for (role, url), count in small.items():
+        print(f"  {role:17} {url:55} {count:3} -> {big[(role, url)]}")
+    assert {key: big[key] for key in small} == small
+    over = {
+        (role, url): count
+        for (role, url), count in big.items()
+        if count > big[("platform-admin", url)] + 2 or count > 10
+    }
+    assert not over, f"more than the platform admin's + 2, or more than 10: {over}"
