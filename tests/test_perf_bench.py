@@ -28,8 +28,13 @@ def test_every_benchmark_runs_and_the_console_stays_correct(tmp_path):
     assert re.search(r"\| objects queued again \| 0 \|", table), table
     assert re.search(r"\| kubectl apply --server-side \| \d+\.\d s \|", table), table
     for label in ("route list page", "route detail page", "API GET routes/?limit=50"):
-        small, big = re.search(
-            rf"\| {re.escape(label)}: queries \(small project -> big\) \| (\d+) -> (\d+) \|", table
-        ).groups()
-        assert small == big, table
+        counts = {}
+        for role in ("platform admin", "workspace admin", "project admin", "operator", "viewer"):
+            small, big = re.search(
+                rf"\| {re.escape(label)} as {role}: queries \(small project -> big\) \| (\d+) -> (\d+) \|", table
+            ).groups()
+            assert small == big, table
+            counts[role] = int(big)
+        # Every role pays what the platform admin pays, give or take two queries, and at most 10.
+        assert all(count <= min(counts["platform admin"] + 2, 10) for count in counts.values()), counts
     assert "cores" in table and "Django" in table, table
