@@ -152,16 +152,6 @@ def forget(obj) -> None:
         obj.__dict__.pop(attribute, None)
 
 
-def workspace_role(user, workspace) -> str | None:
-    return access(user, workspace).workspace_role
-
-
-def project_role(user, project) -> str | None:
-    """The user's effective role in a project: their own membership or what their workspace role
-    grants there, whichever is stronger."""
-    return access(user, project).project_role
-
-
 def can(user, action: str, obj=None) -> bool:
     """Whether `user` may do `action` (on `obj`: a Workspace or a Project, none for platform actions)."""
     if action in PLATFORM_ACTIONS:
