@@ -97,3 +97,61 @@ def test_every_role_pays_what_the_platform_admin_pays_and_no_more_as_the_project
         if count > big[("platform-admin", url)] + 2 or count > 10
     }
     assert not over, f"more than the platform admin's + 2, or more than 10: {over}"
+
+
+# Who reads the workspace ws-a: alice, olga and vera are its regular members.
+WORKSPACE_READERS = {
+    "platform-admin": "root",
+    "workspace-admin": "wanda",
+    "workspace-viewer": "wes",
+    "workspace-regular": "alice",
+}
+WORKSPACE_PAGES = ["/workspaces/", "/projects/", "/workspaces/ws-a/"]
+WORKSPACE_ADMIN_PAGES = ["/workspaces/ws-a/settings/", "/workspaces/ws-a/members/"]
+WORKSPACE_APIS = [
+    "/api/v1/workspaces/",
+    "/api/v1/projects/",
+    "/api/v1/workspaces/ws-a/",
+    "/api/v1/workspaces/ws-a/members/",
+    "/api/v1/workspaces/ws-a/projects/",
+]
+
+
+def workspace_costs() -> dict[tuple[str, str], int]:
+    found = {}
+    for role, username in WORKSPACE_READERS.items():
+        browser, api = page_client(username), api_as(get_user_model().objects.get(username=username))
+        pages = WORKSPACE_PAGES + (WORKSPACE_ADMIN_PAGES if role != "workspace-regular" else [])
+        for url in pages:
+            found[(role, url)] = queries(browser, url)
+        for url in WORKSPACE_APIS:
+            found[(role, url)] = queries(api, url)
+    return found
+
+
+def grow_workspace(workspace, make_user, count: int) -> None:
+    """`count` more projects in the workspace, each with a member, and as many workspace members."""
+    wanda = get_user_model().objects.get(username="wanda")
+    for i in range(count):
+        name = f"grown-{i:02}"
+        make_user(name)
+        services.add_workspace_member(workspace, username=name, role="workspace-regular", by=wanda)
+        project = services.create_project(workspace=workspace, name=f"{workspace.name}-p{i:02}", by=wanda)
+        services.add_project_member(project, username=name, role="operator", by=wanda)
+        services.add_project_member(project, username="alice", role="viewer", by=wanda)
+
+
+def test_workspace_pages_and_lists_cost_every_role_alike_and_do_not_grow(readers, make_user, workspace):
+    small = workspace_costs()
+    grow_workspace(workspace, make_user, 8)
+    big = workspace_costs()
+    print("\nqueries per request (the workspace -> 8 more projects and members)")
+    for (role, url), count in small.items():
+        print(f"  {role:17} {url:40} {count:3} -> {big[(role, url)]}")
+    assert {key: big[key] for key in small} == small
+    over = {
+        (role, url): count
+        for (role, url), count in big.items()
+        if count > big[("platform-admin", url)] + 2 or count > 10
+    }
+    assert not over, f"more than the platform admin's + 2, or more than 10: {over}"
