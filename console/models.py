@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Value
@@ -57,18 +60,39 @@ class ReconciledModel(models.Model):
     def record_status(cls, pk, updates: list[dict], observed_generation: int | None = None, **fields) -> int | None:
         """Writes what the cluster answered without touching the fields users edit. Returns the row's
         generation as it was read here (None when the row is gone)."""
-        row = cls.objects.filter(pk=pk).values_list("conditions", "generation").first()
-        if row is None:
-            return None
-        current, generation = row
-        merged = cond.merge(current, updates, timezone.now())
-        ready = cond.find(merged, "Ready")
-        values = {"conditions": merged, "ready_reason": ready["reason"] if ready else "", **fields}
-        if observed_generation is not None:
-            # Never move backwards: a slower, older run must not undo a newer one's answer.
-            values["observed_generation"] = Greatest(F("observed_generation"), Value(observed_generation))
-        cls.objects.filter(pk=pk).update(**values)
-        return generation
+        return cls.record_statuses({pk: Answer(updates, observed_generation, fields)}).get(pk)
+
+    @classmethod
+    def record_statuses(cls, answers: dict) -> dict:
+        """record_status for many rows, {pk: Answer}, in one read and one write per set of fields.
+        Returns {pk: generation as read here} for the rows that still exist."""
+        rows = cls.objects.filter(pk__in=list(answers)).values_list("pk", "conditions", "generation")
+        now, generations, by_fields = timezone.now(), {}, {}
+        for pk, current, generation in rows:
+            answer = answers[pk]
+            merged = cond.merge(current, answer.updates, now)
+            ready = cond.find(merged, "Ready")
+            row = cls(pk=pk, conditions=merged, ready_reason=ready["reason"] if ready else "", **answer.fields)
+            fields = ["conditions", "ready_reason", *answer.fields]
+            if answer.observed_generation is not None:
+                # Never move backwards: a slower, older run must not undo a newer one's answer.
+                row.observed_generation = Greatest(F("observed_generation"), Value(answer.observed_generation))
+                fields.append("observed_generation")
+            by_fields.setdefault(tuple(fields), []).append(row)
+            generations[pk] = generation
+        for fields, changed_rows in by_fields.items():
+            cls.objects.bulk_update(changed_rows, fields, batch_size=500)
+        return generations
+
+
+@dataclass
+class Answer:
+    """What the cluster answered for one row: condition updates, the generation they answer (None
+    when the row's spec was not brought in line) and other status fields."""
+
+    updates: list[dict]
+    observed_generation: int | None = None
+    fields: dict = dataclass_field(default_factory=dict)
 
 
 # Ready=False with these reasons means "on its way", not a failure to show in red.

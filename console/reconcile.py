@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError
 
 from console.cluster import ClusterError, kind_of
 from console.conditions import condition
+from console.models import Answer
 from console.validators import is_number
 
 log = logging.getLogger(__name__)
@@ -47,16 +48,30 @@ def retry_later(task, error: Exception):
 def again_later(task, pk, seconds: float) -> NoReturn:
     """Ends this run and queues the object's reconcile again in `seconds`: for waiting on something
     slow (a namespace being created or removed, another run's lock), which is not a failure and must
-    not use up the retries failures count (controller-runtime's RequeueAfter). One such look is
-    pending per object at a time, so that runs the periodic pass adds while it waits do not each
-    start a chain of their own. Should Redis not take the message, the periodic pass queues the
-    object again."""
+    not use up the retries failures count (controller-runtime's RequeueAfter)."""
+    look_again(task, pk, seconds)
+    raise Ignore()
+
+
+def look_again(task, pk, seconds: float) -> None:
+    """Queues `task` for the object in `seconds`. One such look is pending per object at a time, so
+    that runs the periodic pass adds while it waits do not each start a chain of their own. Should
+    Redis not take the message, the periodic pass queues the object again."""
     if _first_to_look_again(task, pk, seconds):
         try:
             task.apply_async((pk,), countdown=seconds)
         except OperationalError as error:
             log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
-    raise Ignore()
+
+
+def retry_alone(task, pk) -> None:
+    """Queues the first retry of one object that failed within a run over many, with the backoff a
+    failed run of its own would get; its later retries count as usual."""
+    countdown = get_exponential_backoff_interval(RETRY_FACTOR_SECONDS, 0, RETRY_MAX_SECONDS, full_jitter=True)
+    try:
+        task.apply_async((pk,), countdown=countdown)
+    except OperationalError as error:
+        log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
 
 
 def _first_to_look_again(task, pk, seconds: float) -> bool:
@@ -124,31 +139,61 @@ def _holder_died(lock) -> bool:
     return True
 
 
+def _lock(task, model, pk):
+    return _lock_client(task.app.conf.broker_url).lock(
+        f"kubeconsole:reconcile:{model.__name__}:{pk}", timeout=LOCK_SECONDS
+    )
+
+
+def _take(lock, model, pk) -> bool | None:
+    """True when this run now holds the object's lock, False when another run does, None when
+    Redis cannot say (the run goes on without it)."""
+    try:
+        return lock.acquire(blocking=False, token=_owner_token()) or (
+            _holder_died(lock) and lock.acquire(blocking=False, token=_owner_token())
+        )
+    except redis.RedisError as error:
+        log.warning("reconciling %s %s without its lock: %s", model.__name__, pk, error)
+        return None
+
+
+def _give_back(lock, model, pk) -> None:
+    try:
+        lock.release()
+    except redis.RedisError as error:  # gone or expired: it lapses by itself
+        log.warning("could not release the lock of %s %s: %s", model.__name__, pk, error)
+
+
 @contextmanager
 def exclusively(task, model, pk):
     """Runs the body while holding this object's lock in Redis, so that two workers never reconcile
     one object at once. When another run holds it, this run is queued again shortly instead. Without
     Redis (the task could not have been delivered then, but tests call tasks directly) it runs."""
-    lock = _lock_client(task.app.conf.broker_url).lock(
-        f"kubeconsole:reconcile:{model.__name__}:{pk}", timeout=LOCK_SECONDS
-    )
-    try:
-        held = lock.acquire(blocking=False, token=_owner_token()) or (
-            _holder_died(lock) and lock.acquire(blocking=False, token=_owner_token())
-        )
-    except redis.RedisError as error:
-        log.warning("reconciling %s %s without its lock: %s", model.__name__, pk, error)
-        held = None
+    lock = _lock(task, model, pk)
+    held = _take(lock, model, pk)
     if held is False:  # busy, not failing: look again shortly
         again_later(task, pk, BUSY_RETRY_SECONDS)
     try:
         yield
     finally:
         if held:
-            try:
-                lock.release()
-            except redis.RedisError as error:  # gone or expired: it lapses by itself
-                log.warning("could not release the lock of %s %s: %s", model.__name__, pk, error)
+            _give_back(lock, model, pk)
+
+
+@contextmanager
+def exclusively_each(task, model, pks: list):
+    """`exclusively` for a run over many objects: yields those of `pks` this run now holds; each one
+    another run holds is looked at again shortly by `task`, which takes one object."""
+    locks = {pk: _lock(task, model, pk) for pk in pks}
+    held = {pk: _take(lock, model, pk) for pk, lock in locks.items()}
+    for pk in [pk for pk, state in held.items() if state is False]:
+        look_again(task, pk, BUSY_RETRY_SECONDS)
+    try:
+        yield [pk for pk in pks if held[pk] is not False]
+    finally:
+        for pk, state in held.items():
+            if state:
+                _give_back(locks[pk], model, pk)
 
 
 @dataclass(frozen=True)
@@ -156,6 +201,7 @@ class Reconciler:
     model: type[models.Model]
     task: object  # the Celery task taking the row's primary key
     drifted: Callable[[], list] | None = None  # primary keys of in-sync rows the cluster no longer matches
+    many: object = None  # a task taking a list of primary keys, when the kind has one
 
 
 _reconcilers: list[Reconciler] = []
@@ -198,22 +244,25 @@ def check_namespace(manifests: list[dict], namespace: str) -> None:
             )
 
 
-def record_refusal(model, pk, error: PermissionError) -> str:
-    """Shows a refused apply on the object (nothing was written) instead of failing silently."""
+def refusal(model, pk, error: PermissionError) -> Answer:
+    """A refused apply, shown on the object (nothing was written) instead of failing silently."""
     message = f"{error} (nothing was applied)."
-    model.record_status(
-        pk,
+    log.error("refused %s %s: %s", model.__name__, pk, error)
+    return Answer(
         [
             condition("Synced", False, "OutsideNamespace", message),
             condition("Ready", False, "OutsideNamespace", message),
-        ],
+        ]
     )
-    log.error("refused %s %s: %s", model.__name__, pk, error)
+
+
+def record_refusal(model, pk, error: PermissionError) -> str:
+    model.record_statuses({pk: refusal(model, pk, error)})
     return "refused"
 
 
-def register(model, task, drifted=None) -> None:
-    _reconcilers.append(Reconciler(model, task, drifted))
+def register(model, task, drifted=None, many=None) -> None:
+    _reconcilers.append(Reconciler(model, task, drifted, many))
 
 
 def send(task, pk) -> None:
@@ -257,6 +306,10 @@ def task_for(model):
     raise LookupError(f"no reconciler registered for {model.__name__}")
 
 
+# The periodic pass hands kinds that reconcile in bulk this many objects per task.
+RESYNC_BATCH = 200
+
+
 @shared_task(name="console.reconcile.resync", ignore_result=True)
 def resync() -> dict:
     """Re-enqueues every object whose observed generation lags, and every drifted one."""
@@ -270,8 +323,13 @@ def resync() -> dict:
                 lagging.update(reconciler.drifted())
             except ClusterError as error:
                 log.warning("drift check for %s failed: %s", reconciler.model.__name__, error.message)
-        for pk in sorted(lagging):
-            send(reconciler.task, pk)
+        ordered = sorted(lagging)
+        if reconciler.many is not None and len(ordered) > 1:
+            for start in range(0, len(ordered), RESYNC_BATCH):
+                send(reconciler.many, ordered[start : start + RESYNC_BATCH])
+        else:
+            for pk in ordered:
+                send(reconciler.task, pk)
         queued[reconciler.model.__name__] = len(lagging)
     if any(queued.values()):
         log.info("resync queued %s", queued)

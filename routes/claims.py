@@ -2,7 +2,6 @@
 host+path holds it; a host used by one project cannot be claimed by another. A claim's age is
 when the route first asked for that host+path. Messages never name another project's objects."""
 
-from django.db.models import Q
 from django.utils import timezone
 
 from routes.models import HostClaim, Route
@@ -12,37 +11,64 @@ def wanted_claims(spec, ingress_class: str) -> set[tuple[str, str, str]]:
     return {(ingress_class, rule.host, path.path) for rule in spec.rules if rule.host for path in rule.paths}
 
 
-def sync_claims(route: Route, spec, ingress_class: str, new: bool = False) -> None:
+def sync_claims(route: Route, spec, ingress_class: str) -> None:
     """Makes the route's claims match the host+paths it asks for, keeping the age of those it
-    already had (a `new` route has none)."""
+    already had."""
     wanted = wanted_claims(spec, ingress_class) if ingress_class else set()
-    existing = {} if new else {(c.ingress_class, c.host, c.path): c for c in route.claims.all()}
+    existing = {(c.ingress_class, c.host, c.path): c for c in route.claims.all()}
     stale = [claim.pk for key, claim in existing.items() if key not in wanted]
     if stale:
         HostClaim.objects.filter(pk__in=stale).delete()
+    HostClaim.objects.bulk_create(new_claims(route, wanted - set(existing), timezone.now()))
+
+
+def claim_new(pairs, ingress_class: str) -> None:
+    """The claims of new routes, (route, spec) pairs, in one statement."""
     now = timezone.now()
     HostClaim.objects.bulk_create(
-        HostClaim(route=route, project_id=route.project_id, ingress_class=c, host=h, path=p, claimed_at=now)
-        for c, h, p in sorted(wanted - set(existing))
+        claim
+        for route, spec in pairs
+        for claim in new_claims(route, wanted_claims(spec, ingress_class) if ingress_class else set(), now)
     )
 
 
-def older_than(claim: HostClaim) -> Q:
-    return Q(claimed_at__lt=claim.claimed_at) | Q(claimed_at=claim.claimed_at, pk__lt=claim.pk)
+def new_claims(route: Route, keys: set[tuple[str, str, str]], now) -> list[HostClaim]:
+    return [
+        HostClaim(route=route, project_id=route.project_id, ingress_class=c, host=h, path=p, claimed_at=now)
+        for c, h, p in sorted(keys)
+    ]
 
 
-def admission(route: Route) -> tuple[bool, str]:
-    """(admitted, why not) for a route whose claims are in sync. One query per claim: the older
-    claims on its host, oldest first."""
-    live = HostClaim.objects.filter(route__deletion_requested=False).exclude(route=route)
+def admissions(routes: list[Route]) -> dict[int, str]:
+    """Why each route is not admitted, by primary key ("" when it is), for routes whose claims are
+    in sync: one query for every claim on their hosts."""
+    hosts = {claim.host for route in routes for claim in route.claims.all()}
+    on_host: dict[str, list[dict]] = {}
+    claims = HostClaim.objects.filter(host__in=hosts, route__deletion_requested=False)
+    fields = ("pk", "route_id", "project_id", "ingress_class", "host", "path", "claimed_at", "route__name")
+    for other in claims.values(*fields):
+        on_host.setdefault(other["host"], []).append(other)
+    return {route.pk: refusal(route, on_host) for route in routes}
+
+
+def refusal(route: Route, on_host: dict[str, list[dict]]) -> str:
+    """Why the route is not admitted given the claims on its hosts, or "": the oldest claim on a
+    host+path holds it, and a host belongs to the project that claimed it first."""
     for claim in route.claims.all():
-        older = list(live.filter(older_than(claim), host=claim.host).select_related("route"))
-        if any(other.project_id != route.project_id for other in older):
-            return False, f"Host {claim.host} is already used by another project."
-        holder = next((o for o in older if (o.ingress_class, o.path) == (claim.ingress_class, claim.path)), None)
+        older = sorted(
+            (
+                other
+                for other in on_host.get(claim.host, [])
+                if other["route_id"] != route.pk and (other["claimed_at"], other["pk"]) < (claim.claimed_at, claim.pk)
+            ),
+            key=lambda other: (other["claimed_at"], other["pk"]),
+        )
+        if any(other["project_id"] != route.project_id for other in older):
+            return f"Host {claim.host} is already used by another project."
+        holder = next((o for o in older if (o["ingress_class"], o["path"]) == (claim.ingress_class, claim.path)), None)
         if holder is not None:
-            return False, f"{claim.host}{claim.path} is already claimed by the older route {holder.route.name}."
-    return True, ""
+            return f"{claim.host}{claim.path} is already claimed by the older route {holder['route__name']}."
+    return ""
 
 
 def competitors(route: Route) -> list[int]:

@@ -86,24 +86,21 @@ def expired(not_after: str | None) -> bool:
     return bool(not_after) and datetime.fromisoformat(not_after) < datetime.now(UTC)
 
 
-def missing_backends(namespace: str, pairs: list[tuple[str, object]]) -> list[str]:
-    """The service:port pairs of a route that the namespace does not (yet) have."""
-    known = {service["name"]: service["ports"] for service in services(namespace)}
-    missing = []
-    for service, port in pairs:
-        ports = known.get(service)
-        if ports is None or not any(p["port"] == port or (p["name"] and p["name"] == port) for p in ports):
-            missing.append(f"{service}:{port}")
-    return missing
-
-
-def backends_missing(spec) -> list[str]:
-    """The service:port pairs of a route spec that its namespace lacks; [] when the cluster cannot say."""
-    pairs = [(path.service, path.port) for rule in spec.rules for path in rule.paths]
+def backends_missing(spec, services_of=services) -> list[str]:
+    """The service:port pairs of a route spec that its namespace does not (yet) have; [] when the
+    cluster cannot say. `services_of(namespace)` lists a namespace's Services (a run over many routes
+    lists each namespace once)."""
     try:
-        return missing_backends(spec.namespace, pairs)
+        known = {service["name"]: service["ports"] for service in services_of(spec.namespace)}
     except cluster.ClusterError:
         return []
+    missing = []
+    for rule in spec.rules:
+        for path in rule.paths:
+            ports = known.get(path.service)
+            if not any(p["port"] == path.port or (p["name"] and p["name"] == path.port) for p in ports or []):
+                missing.append(f"{path.service}:{path.port}")
+    return missing
 
 
 _crd_checked = {"at": 0.0, "served": False}

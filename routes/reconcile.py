@@ -1,8 +1,13 @@
 """Celery tasks that bring a route's Ingress in line with its row: generated hosts follow the
 gateway, host claims decide admission, the answer comes back as conditions and visit URLs."""
 
+import functools
 import hashlib
 import json
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from celery import shared_task
 from django.db import transaction
@@ -10,14 +15,17 @@ from django.db.models import F
 
 from console import cluster
 from console.conditions import condition
+from console.models import Answer
 from console.reconcile import (
     check_namespace,
     enqueue,
     exclusively,
+    exclusively_each,
     follow,
-    record_refusal,
+    refusal,
     register,
     requeue_if_changed,
+    retry_alone,
     retry_later,
     send,
     wait_for_namespace,
@@ -25,11 +33,16 @@ from console.reconcile import (
 from gateways import flavors
 from routes import hosts, live, render
 from routes import spec as route_spec
-from routes.claims import admission, competitors, sync_claims
+from routes.claims import admissions, competitors, sync_claims
 from routes.models import Route, RouteRule
 from tenants.reconcile import namespace_ready
 
 ALL_KINDS = render.INGRESS_KINDS + render.INGRESS_ROUTE_KINDS
+# A run over many routes takes their locks and writes their status this many at a time, and keeps
+# this many applies in flight (the API server's own work is the floor; one client waiting for each
+# answer in turn leaves it idle in between).
+CHUNK = 50
+APPLIES_IN_FLIGHT = 12
 
 
 @shared_task(bind=True, name="routes.reconcile_route", ignore_result=True)
@@ -38,77 +51,189 @@ def reconcile_route(self, route_id: int) -> str:
         return _reconcile_route(self, route_id)
 
 
+@shared_task(bind=True, name="routes.reconcile_routes", ignore_result=True)
+def reconcile_routes(self, route_ids: list[int]) -> dict:
+    """Reconciles many routes in one run (routes created together, a gateway's routes): per chunk,
+    one read of the routes with their rules, paths and claims, one admission query, one list of
+    Services per namespace, the applies issued concurrently, one status write. What a route needs
+    beyond that (being deleted, waiting for its namespace, a retry after a failed apply, a lock
+    another run holds) it gets from reconcile_route, alone."""
+    outcome = Counter()
+    for start in range(0, len(route_ids), CHUNK):
+        alone = []
+        with exclusively_each(reconcile_route, Route, route_ids[start : start + CHUNK]) as held:
+            routes = list(loaded_routes(held))
+            alone = [route.pk for route in routes if needs_a_run_of_its_own(route)]
+            served = [route for route in routes if route.pk not in alone]
+            for route, (result, error) in zip(served, reconcile_served(served), strict=True):
+                outcome[result] += 1
+                if error is not None and error.retryable:
+                    retry_alone(reconcile_route, route.pk)
+        for pk in alone:
+            send(reconcile_route, pk)
+        outcome["alone"] += len(alone)
+    return dict(outcome)
+
+
+def loaded_routes(pks):
+    return (
+        Route.objects.select_related("project", "gateway__project")
+        .prefetch_related("rules__paths", "claims")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    )
+
+
+def needs_a_run_of_its_own(route: Route) -> bool:
+    return route.deletion_requested or (serving(route) and not namespace_ready(route.project))
+
+
+def serving(route: Route) -> bool:
+    return route.gateway is not None and route.gateway.enabled
+
+
 def _reconcile_route(self, route_id: int) -> str:
-    route = Route.objects.select_related("project", "gateway__project").filter(pk=route_id).first()
+    route = loaded_routes([route_id]).first()
     if route is None:
         return "gone"
-    try:
-        if route.deletion_requested:
+    if route.deletion_requested:
+        try:
             return remove_route(route)
-        gateway = route.gateway
-        if gateway is None or not gateway.enabled:
-            return park(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
-        if not namespace_ready(route.project):
-            wait_for_namespace(self, Route, route)
-        return apply_route(route, gateway)
-    except PermissionError as error:
-        return record_refusal(Route, route.pk, error)
-    except cluster.ClusterError as error:
-        failed = [
-            condition("Synced", False, "ApplyFailed", error.message),
-            condition("Ready", False, "ApplyFailed", error.message),
-        ]
-        Route.record_status(route.pk, failed)
-        if error.retryable:
-            retry_later(self, error)
-        return "failed"
+        except cluster.ClusterError as error:
+            record_failure(route.pk, error)
+            if error.retryable:
+                retry_later(self, error)
+            return "failed"
+    if serving(route) and not namespace_ready(route.project):
+        wait_for_namespace(self, Route, route)
+    [(result, error)] = reconcile_served([route])
+    if error is not None and error.retryable:
+        retry_later(self, error)
+    return result
 
 
-def apply_route(route: Route, gateway) -> str:
-    generation = route.generation
-    spec = refresh_hosts(route, gateway)
-    accepted = condition("Accepted", True, "Valid", "The route is valid.")
+@dataclass
+class Plan:
+    """What one route's reconcile puts in the cluster (`wanted`; nothing takes it out) and, once
+    that is done, records."""
+
+    route: Route
+    wanted: list[dict]
+    conditions: list[dict]
+    urls: list[dict]
+    result: str
+
+
+def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
+    """Brings routes that are not being deleted, and whose namespace is ready when their gateway
+    serves them, in line with their rows; returns (result, error) per route, in order. The cluster
+    work of different routes runs concurrently; a failure marks only its own route."""
+    if not routes:
+        return []
+    traefik_crd = any(serving(r) and r.gateway.flavor == flavors.TRAEFIK for r in routes) and (
+        live.ingress_routes_served(fresh=True)
+    )
+    plans, answers, results = {}, {}, {}
+    specs = {route.pk: refresh_hosts(route, route.gateway) for route in routes if serving(route)}
+    refused = admissions([route for route in routes if route.pk in specs])
+    services_of = functools.cache(live.services)
+    for route in routes:
+        try:
+            plans[route.pk] = plan(route, specs.get(route.pk), refused.get(route.pk, ""), traefik_crd, services_of)
+        except PermissionError as error:
+            answers[route.pk] = refusal(Route, route.pk, error)
+            results[route.pk] = ("refused", None)
+    for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
+        route, step = plans[pk].route, plans[pk]
+        if isinstance(done, cluster.ClusterError):
+            answers[pk] = Answer(failed_conditions(done))
+            results[pk] = ("failed", done)
+            continue
+        applied, load_balancer = done
+        fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
+        answers[pk] = Answer(step.conditions, route.generation, fields)
+        results[pk] = (step.result, None)
+    current = Route.record_statuses(answers)
+    for route in routes:
+        if route.pk in plans and results[route.pk][1] is None:
+            requeue_if_changed(route, route.generation, current.get(route.pk))
+    return [results[route.pk] for route in routes]
+
+
+def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
+    gateway = route.gateway
+    if not serving(route):
+        return parked(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
     if any(not rule.host for rule in spec.rules):
-        return park(
+        return parked(
             route, "WaitingForGatewayAddress", "Generated hosts need the gateway's address, which is not known yet."
         )
-    admitted, why = admission(route)
-    if not admitted:
-        applied = take_out(route)
-        current = Route.record_status(
-            route.pk,
-            [
-                accepted,
-                condition("Admitted", False, "HostAlreadyClaimed", why),
-                condition("Synced", True, "NotApplied", "The route is not admitted, so it has no Ingress."),
-                condition("Ready", False, "HostAlreadyClaimed", why),
-            ],
-            observed_generation=generation,
-            urls=[],
-            load_balancer=[],
-            applied=applied,
-        )
-        requeue_if_changed(route, generation, current)
-        return "not admitted"
-    traefik_crd = gateway.flavor == flavors.TRAEFIK and live.ingress_routes_served(fresh=True)
-    wanted = render.manifests(spec, gateway, route.owner, traefik_crd)
-    check_namespace(wanted, route.namespace)
-    applied, load_balancer = put_in_cluster(route, wanted)
-    current = Route.record_status(
-        route.pk,
-        [
+    accepted = condition("Accepted", True, "Valid", "The route is valid.")
+    if refused:
+        conditions = [
             accepted,
-            condition("Admitted", True, "Admitted", "The route holds its hosts and paths."),
-            condition("Synced", True, "Applied", f"{wanted[0]['kind']} {route.name} is applied."),
-            ready_condition(route, spec, gateway),
-        ],
-        observed_generation=generation,
-        urls=hosts.visit_addresses(spec, gateway),
-        load_balancer=load_balancer,
-        applied=applied,
-    )
-    requeue_if_changed(route, generation, current)
-    return "applied"
+            condition("Admitted", False, "HostAlreadyClaimed", refused),
+            condition("Synced", True, "NotApplied", "The route is not admitted, so it has no Ingress."),
+            condition("Ready", False, "HostAlreadyClaimed", refused),
+        ]
+        return Plan(route, [], conditions, [], "not admitted")
+    wanted = render.manifests(spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK)
+    check_namespace(wanted, route.namespace)
+    conditions = [
+        accepted,
+        condition("Admitted", True, "Admitted", "The route holds its hosts and paths."),
+        condition("Synced", True, "Applied", f"{wanted[0]['kind']} {route.name} is applied."),
+        ready_condition(route, spec, gateway, services_of),
+    ]
+    return Plan(route, wanted, conditions, hosts.visit_addresses(spec, gateway), "applied")
+
+
+def parked(route: Route, reason: str, message: str) -> Plan:
+    """Takes the route out of the cluster while it cannot be served, keeping its row."""
+    conditions = [condition("Synced", True, reason, message), condition("Ready", False, reason, message)]
+    return Plan(route, [], conditions, [], reason)
+
+
+def carry_out(step: Plan) -> tuple[dict, list]:
+    """The plan's cluster work: returns the record of what is in the cluster now and the Ingress's
+    load-balancer status."""
+    if step.wanted:
+        return put_in_cluster(step.route, step.wanted)
+    remove_recorded(step.route, step.route.applied)
+    return {}, []
+
+
+_pool: dict[int, ThreadPoolExecutor] = {}
+
+
+def concurrently(work, items) -> list:
+    """work(item) for every item, APPLIES_IN_FLIGHT at a time, in this process's pool (its threads
+    keep their API connections open between runs); a ClusterError is returned in place of its result."""
+
+    def attempt(item):
+        try:
+            return work(item)
+        except cluster.ClusterError as error:
+            return error
+
+    items = list(items)
+    if len(items) <= 1:
+        return [attempt(item) for item in items]
+    pool = _pool.get(os.getpid())
+    if pool is None:  # a pool made before a fork has no threads in the child
+        pool = _pool[os.getpid()] = ThreadPoolExecutor(APPLIES_IN_FLIGHT, thread_name_prefix="apply")
+    return list(pool.map(attempt, items))
+
+
+def failed_conditions(error: cluster.ClusterError) -> list[dict]:
+    return [
+        condition("Synced", False, "ApplyFailed", error.message),
+        condition("Ready", False, "ApplyFailed", error.message),
+    ]
+
+
+def record_failure(pk, error: cluster.ClusterError) -> None:
+    Route.record_status(pk, failed_conditions(error))
 
 
 def digest(manifests: list[dict]) -> str:
@@ -137,13 +262,6 @@ def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None
             cluster.delete(obj["apiVersion"], obj["kind"], obj["name"], route.namespace)
 
 
-def take_out(route: Route) -> dict:
-    """Removes whatever the last apply put in the cluster for this route; returns the record of what
-    is there now (nothing), for the status write."""
-    remove_recorded(route, route.applied)
-    return {}
-
-
 def refresh_hosts(route: Route, gateway) -> route_spec.RouteSpec:
     """Generated hosts follow the gateway's address and domain; claims follow the hosts."""
     spec = route_spec.from_route(route)
@@ -155,13 +273,14 @@ def refresh_hosts(route: Route, gateway) -> route_spec.RouteSpec:
                     RouteRule.objects.filter(pk=rule.pk).update(host=host)
             spec = spec.with_hosts(resolved)
             sync_claims(route, spec, gateway.ingress_class)
+        getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)  # read them afresh
         for other in competitors(route):
             send(reconcile_route, other)
     return spec
 
 
-def ready_condition(route: Route, spec, gateway) -> dict:
-    missing = live.backends_missing(spec)
+def ready_condition(route: Route, spec, gateway, services_of=live.services) -> dict:
+    missing = live.backends_missing(spec, services_of)
     if missing:
         return condition("Ready", False, "BackendNotFound", f"Not found in this project (yet): {', '.join(missing)}.")
     if gateway.state != "Ready":
@@ -170,21 +289,6 @@ def ready_condition(route: Route, spec, gateway) -> dict:
             "Ready", False, "GatewayNotReady", f"The gateway is not ready: {gateway_ready.get('message', 'pending')}"
         )
     return condition("Ready", True, "Ready", "The route is served by the gateway.")
-
-
-def park(route: Route, reason: str, message: str) -> str:
-    """Takes the route out of the cluster while it cannot be served, keeping its row."""
-    applied = take_out(route)
-    current = Route.record_status(
-        route.pk,
-        [condition("Synced", True, reason, message), condition("Ready", False, reason, message)],
-        observed_generation=route.generation,
-        urls=[],
-        load_balancer=[],
-        applied=applied,
-    )
-    requeue_if_changed(route, route.generation, current)
-    return reason
 
 
 def remove_route(route: Route) -> str:
@@ -262,10 +366,11 @@ def delete_orphans(unrecorded: dict) -> None:
 
 
 def gateway_changed(gateway) -> None:
-    """A gateway's mode, address or flavor changed: its routes follow."""
-    for pk in Route.objects.filter(gateway=gateway, deletion_requested=False).values_list("pk", flat=True):
-        enqueue(reconcile_route, pk)
+    """A gateway's mode, address or flavor changed: its routes follow, in one run."""
+    pks = list(Route.objects.filter(gateway=gateway, deletion_requested=False).values_list("pk", flat=True))
+    if pks:
+        enqueue(reconcile_routes, pks)
 
 
-register(Route, reconcile_route, drifted_routes)
+register(Route, reconcile_route, drifted_routes, many=reconcile_routes)
 follow("gateway", gateway_changed)

@@ -17,9 +17,9 @@ from gateways.models import AnnotationAllowance, Gateway
 from gateways.services import enabled_gateway
 from routes import hosts, live
 from routes import spec as route_spec
-from routes.claims import sync_claims
+from routes.claims import claim_new, sync_claims
 from routes.models import Route, RoutePath, RouteRule
-from routes.reconcile import reconcile_route
+from routes.reconcile import reconcile_route, reconcile_routes
 from routes.validators import (
     HOST_MODES,
     MAX_BATCH,
@@ -140,35 +140,48 @@ def serving_gateway(project) -> Gateway:
     return gateway
 
 
-def save_rules(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, new: bool = False) -> route_spec.RouteSpec:
-    """Replaces the route's rules and paths with the spec's (a `new` route has none yet), and its
-    host claims with theirs. Returns the spec as saved, generated hosts filled in."""
+def save_rules(
+    pairs: list[tuple[Route, route_spec.RouteSpec]], gateway: Gateway, new: bool = False
+) -> list[route_spec.RouteSpec]:
+    """Replaces the rules and paths of each (route, spec) with the spec's (`new` routes have none
+    yet), and its host claims with theirs, in a handful of statements however many routes there
+    are. Returns the specs as saved, generated hosts filled in."""
+    routes = [route for route, _ in pairs]
     if not new:
-        route.rules.all().delete()
-    resolved = hosts.resolved_hosts(spec, route.project.name, gateway)
-    for i, (rule, host) in enumerate(zip(spec.rules, resolved, strict=True)):
-        row = RouteRule.objects.create(
+        RouteRule.objects.filter(route__in=routes).delete()
+    saved = [spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway)) for route, spec in pairs]
+    rules = RouteRule.objects.bulk_create(
+        RouteRule(
             route=route,
             position=i,
             host_mode=rule.host_mode,
-            host=host,
+            host=rule.host,
             protocol=rule.protocol,
             tls_secret=rule.tls_secret,
         )
-        RoutePath.objects.bulk_create(
-            RoutePath(
-                rule=row,
-                position=j,
-                path=path.path,
-                path_type=path.path_type,
-                service=path.service,
-                port_number=path.port if isinstance(path.port, int) else None,
-                port_name=path.port if isinstance(path.port, str) else "",
-            )
-            for j, path in enumerate(rule.paths)
+        for route, spec in zip(routes, saved, strict=True)
+        for i, rule in enumerate(spec.rules)
+    )
+    rule_specs = [rule for spec in saved for rule in spec.rules]
+    RoutePath.objects.bulk_create(
+        RoutePath(
+            rule=row,
+            position=j,
+            path=path.path,
+            path_type=path.path_type,
+            service=path.service,
+            port_number=path.port if isinstance(path.port, int) else None,
+            port_name=path.port if isinstance(path.port, str) else "",
         )
-    saved = spec.with_hosts(resolved)
-    sync_claims(route, saved, gateway.ingress_class if gateway else "", new=new)
+        for row, rule in zip(rules, rule_specs, strict=True)
+        for j, path in enumerate(rule.paths)
+    )
+    ingress_class = gateway.ingress_class if gateway else ""
+    if new:
+        claim_new(list(zip(routes, saved, strict=True)), ingress_class)
+    else:
+        for route, spec in zip(routes, saved, strict=True):
+            sync_claims(route, spec, ingress_class)
     return saved
 
 
@@ -182,7 +195,8 @@ def create_route(project, data: dict, alias: str = "", description: str = "", *,
             {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
         )
     route = Route.objects.create(**new_row(project, gateway, spec, alias, description))
-    finish_new_route(route, spec, gateway, by)
+    finish_new_routes([(route, spec)], gateway, by)
+    enqueue(reconcile_route, route.pk)
     return route
 
 
@@ -217,8 +231,8 @@ def create_routes(project, items: list[dict], *, by=None) -> list[Route]:
         for spec, data in zip(specs, items, strict=True)
     ]
     routes = Route.objects.bulk_create(rows)
-    for route, spec in zip(routes, specs, strict=True):
-        finish_new_route(route, spec, gateway, by)
+    finish_new_routes(list(zip(routes, specs, strict=True)), gateway, by)
+    enqueue(reconcile_routes, [route.pk for route in routes])
     return routes
 
 
@@ -234,11 +248,14 @@ def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, d
     }
 
 
-def finish_new_route(route: Route, spec: route_spec.RouteSpec, gateway: Gateway, by) -> None:
-    """What follows a new route's row: its rules, paths and claims, the audit entry, its reconcile."""
-    saved = save_rules(route, spec, gateway, new=True)
-    _audit(by, route, AuditEntry.ADDED, None, snapshot(route, saved))
-    enqueue(reconcile_route, route.pk)
+def finish_new_routes(pairs: list[tuple[Route, route_spec.RouteSpec]], gateway: Gateway, by) -> None:
+    """What follows new routes' rows: their rules, paths and claims and their audit entries, a
+    handful of statements for any number of routes. The caller queues their reconcile."""
+    saved = save_rules(pairs, gateway, new=True)
+    AuditEntry.objects.bulk_create(
+        _audit_entry(by, route, AuditEntry.ADDED, None, snapshot(route, spec))
+        for (route, _), spec in zip(pairs, saved, strict=True)
+    )
 
 
 def locked(route: Route, expected_generation: int | None) -> Route:
@@ -273,7 +290,7 @@ def update_route(
     if description is not None:
         route.description = description
     route.save(update_fields=["annotations", "labels", "alias", "description"])
-    saved = save_rules(route, spec, gateway)
+    [saved] = save_rules([(route, spec)], gateway)
     _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, saved))
     changed(route)
     return route
@@ -287,7 +304,11 @@ def snapshot(route: Route, spec: route_spec.RouteSpec | None = None) -> dict:
 
 
 def _audit(by, route: Route, action: str, before: dict | None, after: dict | None) -> None:
-    audit.record(by, AuditEntry.ROUTE, action, route.name, before=before, after=after, project=route.project)
+    _audit_entry(by, route, action, before, after).save()
+
+
+def _audit_entry(by, route: Route, action: str, before: dict | None, after: dict | None) -> AuditEntry:
+    return audit.entry_for(by, AuditEntry.ROUTE, action, route.name, before=before, after=after, project=route.project)
 
 
 def comparable(spec: route_spec.RouteSpec) -> dict:

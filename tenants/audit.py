@@ -5,10 +5,19 @@ land together or not at all."""
 from tenants.models import AuditEntry
 
 
-def record(by, kind: str, action: str, object_name: str, *, before=None, after=None, workspace=None, project=None):
+def record(by, kind: str, action: str, object_name: str, **details) -> AuditEntry:
+    entry = entry_for(by, kind, action, object_name, **details)
+    entry.save()
+    return entry
+
+
+def entry_for(
+    by, kind: str, action: str, object_name: str, *, before=None, after=None, workspace=None, project=None
+) -> AuditEntry:
+    """An entry, not yet saved: for services that write many together."""
     workspace = workspace or (project.workspace if project else None)
     scope = f"{workspace.name}/{project.name}" if project else workspace.name
-    return AuditEntry.objects.create(
+    return AuditEntry(
         workspace=workspace,
         project=project,
         scope=scope,

@@ -8,7 +8,7 @@ from gateways import services as gateway_services
 from gateways.models import Gateway
 from routes import services as route_services
 from routes.models import Route
-from routes.reconcile import apply_route
+from routes.reconcile import reconcile_served
 from tests.conftest import api_as, backend_service, browser_as, wait_for
 
 pytestmark = pytest.mark.cluster
@@ -78,7 +78,7 @@ def test_an_older_reconcile_landing_last_is_undone(live_cluster, ready_project, 
     project = ready_project
     cluster.apply(backend_service(project.namespace, "front-end"))
     gateway_services.configure_gateway(project, access_mode="NodePort")
-    gateway = wait_for(lambda: (g := Gateway.objects.get(project=project)).in_sync and g.node_ports and g, what="gw")
+    wait_for(lambda: (g := Gateway.objects.get(project=project)).in_sync and g.node_ports and g, what="gw")
     route = route_services.create_route(project, body(annotations={"v": "one"}))
     wait_for(lambda: Route.objects.get(pk=route.pk).in_sync, what="first apply")
     older_run = Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
@@ -86,7 +86,7 @@ def test_an_older_reconcile_landing_last_is_undone(live_cluster, ready_project, 
 
     route_services.update_route(route, body(annotations={"v": "two"}))
     wait_for(lambda: Route.objects.get(pk=route.pk).observed_generation == 2, what="second apply")
-    apply_route(older_run, gateway)  # the late writes of the older run
+    reconcile_served([older_run])  # the late writes of the older run
 
     def cluster_has_generation_two():
         found = cluster.get("networking.k8s.io/v1", "Ingress", "front-end", project.namespace)

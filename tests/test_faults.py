@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from django.db.models import F
 
 from console import cluster
 from console.reconcile import resync
@@ -162,3 +163,22 @@ def test_a_worker_killed_in_the_middle_of_reconciling(shop, worker):
     seconds = recover_and_measure("worker SIGKILL mid-reconcile", project, names, killed_at)
     assert Route.objects.get(project=project, name="web-2").annotations == {"edited": "while-the-worker-was-dead"}
     assert seconds < 120
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch(shop, worker):
+    """A batchCreate's routes are reconciled by one run, a chunk at a time; the kill lands after some
+    chunks are written and before the rest are."""
+    project, api, _ = shop
+    names = {f"bulk-{i:03}" for i in range(200)}
+    routes = [body(name) for name in sorted(names)]
+    response = api.post(f"/api/v1/projects/{project.name}/routes:batchCreate", {"routes": routes}, format="json")
+    assert response.status_code == 201, response.content
+    lagging = Route.objects.filter(project=project, observed_generation__lt=F("generation"))
+    wait_for(lambda: 0 < lagging.count() < len(names), timeout=60, interval=0.02, what="a batch half done")
+    worker.kill()
+    killed_at = time.monotonic()
+    left = lagging.count()
+    worker.start()
+    seconds = recover_and_measure("worker SIGKILL mid-batch", project, names, killed_at)
+    print(f"{left} of {len(names)} routes were not yet applied when the worker was killed; converged in {seconds} s")
+    assert left > 0 and seconds < 120

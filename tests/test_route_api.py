@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from gateways import services as gateway_services
 from routes import services as route_services
 from routes.models import HostClaim, Route
+from tenants.models import AuditEntry
 
 pytestmark = pytest.mark.cluster
 
@@ -153,7 +154,7 @@ def test_a_batch_refuses_names_given_twice_or_taken_and_sizes_out_of_bounds(shop
     assert list(Route.objects.values_list("name", flat=True)) == ["front-end"]
 
 
-def test_a_batch_creates_every_route_and_queues_each(shop, django_capture_on_commit_callbacks):
+def test_a_batch_creates_every_route_and_queues_one_run_for_all(shop, django_capture_on_commit_callbacks):
     bodies = [route_body(name=f"r{i}", host=f"r{i}.example.com", alias=f"R {i}") for i in range(3)]
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client_for("olga").post(batch_url(shop), batch_of(*bodies), format="json")
@@ -161,7 +162,12 @@ def test_a_batch_creates_every_route_and_queues_each(shop, django_capture_on_com
     answered = response.json()["routes"]
     assert [r["name"] for r in answered] == ["r0", "r1", "r2"] and answered[1]["alias"] == "R 1"
     assert [r["rules"][0]["host"] for r in answered] == ["r0.example.com", "r1.example.com", "r2.example.com"]
-    assert len(queued) == 3
+    assert len(queued) == 1
+    assert set(AuditEntry.objects.filter(kind=AuditEntry.ROUTE).values_list("object_name", "actor_name")) == {
+        ("r0", "olga"),
+        ("r1", "olga"),
+        ("r2", "olga"),
+    }
     assert set(HostClaim.objects.values_list("host", flat=True)) == {
         "r0.example.com",
         "r1.example.com",
