@@ -254,8 +254,8 @@ def single_route_latency(results: Results, api: Api, watch: IngressWatch, projec
         latencies.append(watch.seen[(project, name)] - answered)
     title = f"Single route ({count} created one after another)"
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    results.add(title, "API answer -> Ingress watched, p50", ms(p50), "<= 100 ms", p50 <= 0.1)
-    results.add(title, "p95", ms(p95), "<= 300 ms", p95 <= 0.3)
+    results.add(title, "API answer -> Ingress watched, p50", ms(p50), "<= 25 ms", p50 <= 0.025)
+    results.add(title, "p95", ms(p95), "<= 60 ms", p95 <= 0.06)
     results.add(title, "max", ms(max(latencies)))
 
 
@@ -352,7 +352,22 @@ def bulk_comparison(results: Results, stack: Stack, projects: list[str], title: 
     results.add(title, "floor: one client applying in a loop", f"{floor_seconds:.1f} s")
     to_kubectl, to_floor = console_seconds / kubectl_seconds, console_seconds / floor_seconds
     results.add(title, "console / kubectl", f"{to_kubectl:.2f}x", "<= 1.0x", to_kubectl <= 1.0)
-    results.add(title, "console / floor", f"{to_floor:.2f}x", "<= 1.5x", to_floor <= 1.5)
+    results.add(title, "console / floor", f"{to_floor:.2f}x", "<= 1.2x", to_floor <= 1.2)
+
+
+def quiet_cluster(seconds: float = 2, timeout: float = 60) -> Counter:
+    """The API server's write counts once it has served no write for `seconds`: the cluster's own
+    controllers catch up after a bulk load (the service-account controller gives each new namespace
+    its default ServiceAccount), and those writes are not the pass's."""
+    deadline = time.monotonic() + timeout
+    writes = api_server_writes()
+    while time.monotonic() < deadline:
+        time.sleep(seconds)
+        now = api_server_writes()
+        if now == writes:
+            return now
+        writes = now
+    return writes  # never quiet: the pass's measure shows what kept writing
 
 
 def idle_resync(results: Results, routes: int) -> None:
@@ -362,7 +377,7 @@ def idle_resync(results: Results, routes: int) -> None:
     from console.reconcile import resync
 
     app.loader.import_default_modules()  # every app's reconcilers, as in a worker
-    writes_before = api_server_writes()
+    writes_before = quiet_cluster()
     cluster.REQUESTS.clear()
     started = time.monotonic()
     queued = resync()
