@@ -651,6 +651,7 @@ def main() -> int:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--celery-concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="print where the page and API time goes")
+    parser.add_argument("--no-pages", action="store_true", help="leave out the pages (a quicker look at the rest)")
     parser.add_argument("--results", type=Path, help="where to write the table (default: bench/RESULTS.md, full run)")
     args = parser.parse_args()
     sizes = SMALL if args.small else FULL
@@ -683,14 +684,15 @@ def main() -> int:
         bulk_comparison(results, stack, projects, title, console_seconds)
         stack.log("idle resync")
         idle_resync(results, sizes.bulk_projects * sizes.routes_per_project + sizes.single)
-        stack.log("pages and API")
-        pages(results, stack, admin, (projects[0], projects[1]), sizes, args.profile)
+        if not args.no_pages:
+            stack.log("pages and API")
+            pages(results, stack, admin, (projects[0], projects[1]), sizes, args.profile)
         machine = versions(stack)
         watch.stopping = True
     print()
     print(f"Machine and versions: {machine}")
     print(results.table())
-    target = args.results or (None if args.small else ROOT / "bench" / "RESULTS.md")
+    target = args.results or (None if args.small or args.no_pages else ROOT / "bench" / "RESULTS.md")
     if target:
         write_results(target, results, machine, "small" if args.small else "full")
     for problem in results.problems:

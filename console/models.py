@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -64,24 +64,24 @@ class ReconciledModel(models.Model):
 
     @classmethod
     def record_statuses(cls, answers: dict) -> dict:
-        """record_status for many rows, {pk: Answer}, in one read and one write per set of fields.
-        Returns {pk: generation as read here} for the rows that still exist."""
+        """record_status for many rows, {pk: Answer}: one read, then an UPDATE per row in one
+        transaction (Django's bulk_update builds a CASE per field and row, which costs a worker
+        more than the statements it saves). Returns {pk: generation as read here} for the rows that
+        still exist."""
         rows = cls.objects.filter(pk__in=list(answers)).values_list("pk", "conditions", "generation")
-        now, generations, by_fields = timezone.now(), {}, {}
-        for pk, current, generation in rows:
-            answer = answers[pk]
-            merged = cond.merge(current, answer.updates, now)
-            ready = cond.find(merged, "Ready")
-            row = cls(pk=pk, conditions=merged, ready_reason=ready["reason"] if ready else "", **answer.fields)
-            fields = ["conditions", "ready_reason", *answer.fields]
-            if answer.observed_generation is not None:
-                # Never move backwards: a slower, older run must not undo a newer one's answer.
-                row.observed_generation = Greatest(F("observed_generation"), Value(answer.observed_generation))
-                fields.append("observed_generation")
-            by_fields.setdefault(tuple(fields), []).append(row)
-            generations[pk] = generation
-        for fields, changed_rows in by_fields.items():
-            cls.objects.bulk_update(changed_rows, fields, batch_size=500)
+        now, generations = timezone.now(), {}
+        with transaction.atomic():
+            for pk, current, generation in rows:
+                answer = answers[pk]
+                merged = cond.merge(current, answer.updates, now)
+                ready = cond.find(merged, "Ready")
+                values = {"conditions": merged, "ready_reason": ready["reason"] if ready else "", **answer.fields}
+                if answer.observed_generation is not None:
+                    # Never move backwards: a slower, older run must not undo a newer one's answer.
+                    observed = Value(answer.observed_generation)
+                    values["observed_generation"] = Greatest(F("observed_generation"), observed)
+                cls.objects.filter(pk=pk).update(**values)
+                generations[pk] = generation
         return generations
 
 
