@@ -83,7 +83,8 @@ class RouteSerializer(serializers.Serializer):
         ).data
 
     def to_representation(self, route: Route):
-        data = route_spec.to_data(route_spec.from_route(route))
+        # A just-saved route's spec comes with it (context["spec"]), saving the reads of its rules.
+        data = route_spec.to_data(self.context.get("spec") or route_spec.from_route(route))
         return {
             "name": route.name,
             "alias": route.alias,

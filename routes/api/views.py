@@ -60,9 +60,8 @@ class RouteBatchCreateView(APIView):
         serializer = RouteBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.create_routes(project, serializer.validated_data["routes"], by=request.user)
-        routes = Route.objects.with_rules().select_related("project", "gateway__project")
-        answered = routes.filter(pk__in=[route.pk for route in created]).order_by("pk")
-        return Response({"routes": RouteSerializer(answered, many=True).data}, status=status.HTTP_201_CREATED)
+        answered = [RouteSerializer(route, context={"spec": spec}).data for route, spec in created]
+        return Response({"routes": answered}, status=status.HTTP_201_CREATED)
 
 
 def fresh(route: Route) -> Route:
