@@ -32,7 +32,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ROOT, Stack, peak_rss_mb, wait_until  # noqa: E402
+from bench.stack import ROOT, Stack, cpu_seconds_by_program, peak_rss_mb, wait_until  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -272,6 +272,7 @@ def bulk_console(results: Results, api: Api, watch: IngressWatch, stack: Stack, 
     threads; returns the seconds until all are applied and Synced."""
     names = [f"bulk-{i}" for i in range(sizes.routes_per_project)]
     wanted = [(project, name) for project in projects for name in names]
+    cpu_before = cpu_seconds_by_program()
     started = time.monotonic()
     with ThreadPoolExecutor(sizes.post_threads) as pool:
         list(pool.map(lambda project: api.create_routes(project, names), projects))
@@ -280,6 +281,7 @@ def bulk_console(results: Results, api: Api, watch: IngressWatch, stack: Stack, 
         results.problem(f"only {len(set(wanted) & watch.seen.keys())} of {len(wanted)} bulk Ingresses appeared")
     wait_until(lambda: routes_synced(projects) == len(wanted), 600, "every bulk route to be in sync")
     seconds = time.monotonic() - started
+    cpu = cpu_seconds_by_program() - cpu_before
     from routes.models import Route
 
     unsynced = [
@@ -292,7 +294,14 @@ def bulk_console(results: Results, api: Api, watch: IngressWatch, stack: Stack, 
     title = f"Bulk ({len(wanted)} routes, {len(projects)} projects)"
     results.add(title, f"API accepted all ({len(projects)} batchCreate requests)", f"{accepted:.1f} s")
     results.add(title, "console: first POST -> all applied and Synced", f"{seconds:.1f} s")
+    results.add(title, "console: CPU seconds by program over that time", cpu_summary(cpu))
     return title, seconds
+
+
+def cpu_summary(used: Counter) -> str:
+    """The programs that used most CPU, with their seconds: where a phase's time went."""
+    top = [(name, seconds) for name, seconds in used.most_common(7) if seconds >= 0.05]
+    return ", ".join(f"{name} {seconds:.1f}" for name, seconds in top) + f" (all {sum(used.values()):.1f})"
 
 
 def rendered_copies(projects: list[str], prefix: str) -> list[dict]:
@@ -323,6 +332,7 @@ def create_namespaces(prefix: str, count: int) -> None:
 def kubectl_apply(stack: Stack, manifests: list[dict]) -> float:
     path = stack.dir / "kubectl-manifests.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}))
+    cpu_before = cpu_seconds_by_program()
     started = time.monotonic()
     subprocess.run(
         [stack.kubectl, "apply", "--server-side", "--force-conflicts", "-f", path],
@@ -330,7 +340,7 @@ def kubectl_apply(stack: Stack, manifests: list[dict]) -> float:
         check=True,
         capture_output=True,
     )
-    return time.monotonic() - started
+    return time.monotonic() - started, cpu_seconds_by_program() - cpu_before
 
 
 def floor_apply(manifests: list[dict]) -> float:
@@ -346,9 +356,10 @@ def floor_apply(manifests: list[dict]) -> float:
 def bulk_comparison(results: Results, stack: Stack, projects: list[str], title: str, console_seconds: float) -> None:
     create_namespaces("kubectl", len(projects))
     create_namespaces("floor", len(projects))
-    kubectl_seconds = kubectl_apply(stack, rendered_copies(projects, "kubectl"))
+    kubectl_seconds, kubectl_cpu = kubectl_apply(stack, rendered_copies(projects, "kubectl"))
     floor_seconds = floor_apply(rendered_copies(projects, "floor"))
     results.add(title, "kubectl apply --server-side", f"{kubectl_seconds:.1f} s")
+    results.add(title, "kubectl: CPU seconds by program", cpu_summary(kubectl_cpu))
     results.add(title, "floor: one client applying in a loop", f"{floor_seconds:.1f} s")
     to_kubectl, to_floor = console_seconds / kubectl_seconds, console_seconds / floor_seconds
     results.add(title, "console / kubectl", f"{to_kubectl:.2f}x", "<= 1.0x", to_kubectl <= 1.0)

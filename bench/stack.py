@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -42,6 +43,23 @@ def process_tree(pid: int) -> list[int]:
         found.append(current)
         queue.extend(children.get(current, []))
     return found
+
+
+def cpu_seconds_by_program() -> Counter:
+    """CPU time (user + system, all threads) every process on the machine has used so far, summed by
+    program name (kube-apiserver, etcd, postgres, celery, gunicorn, python for the benchmark itself).
+    The difference of two readings says which program a phase kept busy."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        used[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
 
 
 def peak_rss_mb(processes: list[subprocess.Popen]) -> float:
