@@ -130,9 +130,13 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     work of different routes runs concurrently; a failure marks only its own route."""
     if not routes:
         return []
-    traefik_crd = any(serving(r) and r.gateway.flavor == flavors.TRAEFIK for r in routes) and (
-        live.ingress_routes_served(fresh=True)
-    )
+    try:
+        traefik_crd = any(serving(r) and r.gateway.flavor == flavors.TRAEFIK for r in routes) and (
+            live.ingress_routes_served(fresh=True)
+        )
+    except cluster.ClusterError as error:  # the API server cannot say: every route failed alike
+        Route.record_statuses({route.pk: Answer(failed_conditions(error)) for route in routes})
+        return [("failed", error)] * len(routes)
     plans, answers, results = {}, {}, {}
     specs = {route.pk: refresh_hosts(route, route.gateway) for route in routes if serving(route)}
     refused = admissions([route for route in routes if route.pk in specs])

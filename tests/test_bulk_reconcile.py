@@ -111,3 +111,32 @@ def test_a_refused_apply_marks_only_its_route_and_the_rest_of_the_batch_is_serve
     resync.apply()  # one periodic pass, as Celery beat would run it
     wait_for(lambda: all(synced(r) for r in Route.objects.filter(project=project)), timeout=60, what="the refused ones")
     assert ingresses(project.namespace) == set(names)
+
+
+def test_status_answers_for_many_rows_land_each_on_its_row_and_never_move_one_backwards(db, workspace):
+    from console.conditions import condition
+    from console.models import Answer
+    from tenants import services
+    from tenants.models import Project
+
+    first, second = (services.create_project(workspace=workspace, name=name) for name in ("one", "two"))
+    Project.objects.filter(pk=first.pk).update(generation=3, observed_generation=3)
+    generations = Project.record_statuses(
+        {
+            first.pk: Answer([condition("Ready", True, "Ready", "in line")], observed_generation=2),  # an older run
+            second.pk: Answer([condition("Ready", False, "ApplyFailed", "refused")]),
+            10**9: Answer([condition("Ready", True, "Ready", "gone")]),
+        }
+    )
+    assert generations == {first.pk: 3, second.pk: 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.observed_generation, first.ready_reason, first.condition("Ready")["message"]) == (
+        3,
+        "Ready",
+        "in line",
+    )
+    assert (second.observed_generation, second.ready_reason) == (0, "ApplyFailed")
+    Project.record_statuses({second.pk: Answer([condition("Ready", True, "Ready", "now")], observed_generation=1)})
+    second.refresh_from_db()
+    assert (second.observed_generation, second.state) == (1, "Ready")
