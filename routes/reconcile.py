@@ -114,8 +114,8 @@ def _reconcile_route(self, route_id: int) -> str:
 
 @dataclass
 class Plan:
-    """What one route's reconcile puts in the cluster (`wanted`; nothing takes it out) and, once
-    that is done, records."""
+    """What one route's reconcile puts in the cluster (`wanted`; an empty list takes the route out)
+    and, once that is done, records."""
 
     route: Route
     wanted: list[dict]
