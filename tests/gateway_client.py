@@ -5,7 +5,7 @@ import http.client
 import json
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -13,15 +13,17 @@ class Answer:
     status: int
     body: bytes
     certificate: bytes = b""  # the one the gateway presented, DER
+    headers: dict = field(default_factory=dict)  # the response's, by lower-case name
 
     @property
     def json(self) -> dict:
         return json.loads(self.body)
 
 
-def ask(address: str, port: int, host: str, path: str = "/", tls: bool = False) -> Answer:
+def ask(address: str, port: int, host: str, path: str = "/", tls: bool = False, headers: dict | None = None) -> Answer:
     """GET `path` from the gateway at address:port as a client of `host` would (Host header, and the
-    TLS server name), trusting any certificate: the test looks at which one it was given."""
+    TLS server name, and any further `headers`), trusting any certificate: the test looks at which
+    one it was given."""
     sock = socket.create_connection((address, port), timeout=5)
     certificate = b""
     if tls:
@@ -31,9 +33,11 @@ def ask(address: str, port: int, host: str, path: str = "/", tls: bool = False) 
         certificate = sock.getpeercert(binary_form=True)
     connection = http.client.HTTPConnection(address, port, timeout=5)
     connection.sock = sock
-    connection.request("GET", path, headers={"Host": host})
+    connection.request("GET", path, headers={"Host": host, **(headers or {})})
     response = connection.getresponse()
-    answer = Answer(response.status, response.read(), certificate)
+    answer = Answer(
+        response.status, response.read(), certificate, {name.lower(): value for name, value in response.getheaders()}
+    )
     connection.close()
     return answer
 

@@ -17,6 +17,7 @@ from console import cluster
 from gateways import services as gateway_services
 from gateways.models import Gateway
 from routes import services as route_services
+from routes import spec as route_spec
 from routes.models import Route
 from tests.conftest import run_demo_backends, tls_secret_manifest, wait_for
 from tests.gateway_client import ask, served
@@ -236,3 +237,44 @@ def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again
     answer = wait_for(lambda: served(address, http_port, "shop.example.com"), timeout=60, what="the route served again")
     assert answer.json["service"] == "front-end"
     wait_for(lambda: Route.objects.get(pk=route.pk).state == "Ready", what="the route to show Ready again")
+
+
+TRAEFIK = "traefik.ingress.kubernetes.io/"
+
+
+def test_a_sticky_cookie_keeps_a_client_on_one_pod_while_others_are_spread(shop, control_plane):
+    """service.sticky.cookie, rendered as the IngressRoute service's sticky cookie, through Traefik."""
+    run_demo_backends(control_plane, shop.namespace, names=("catalogue",), replicas=2)
+    address, http_port, _ = gateway_of(shop)
+    sticky = {TRAEFIK + "service.sticky.cookie": "true", TRAEFIK + "service.sticky.cookie.name": "shop_pod"}
+    body = {"name": "sticky", "rules": [{"host": "sticky.example.com", "paths": paths(("/", "catalogue"))}]}
+    ready_route(shop, {**body, "annotations": sticky})
+    first = wait_for(lambda: served(address, http_port, "sticky.example.com"), what="the sticky route")
+    cookie = first.headers.get("set-cookie", "").split(";")[0]
+    assert cookie.startswith("shop_pod="), first.headers
+    kept = {ask(address, http_port, "sticky.example.com", headers={"Cookie": cookie}).json["pod"] for _ in range(12)}
+    assert kept == {first.json["pod"]}
+    spread = {ask(address, http_port, "sticky.example.com").json["pod"] for _ in range(20)}
+    assert len(spread) == 2, spread  # without the cookie, both replicas answer
+
+
+def test_a_route_priority_decides_between_overlapping_paths(shop):
+    """router.priority, rendered as the IngressRoute route's priority: Traefik otherwise lets the
+    longer rule win, so /catalogue/... goes to the catalogue route until the / route outranks it."""
+    address, http_port, _ = gateway_of(shop)
+    host = "priority.example.com"
+    ready_route(shop, {"name": "everything", "rules": [{"host": host, "paths": paths(("/", "front-end"))}]})
+    ready_route(shop, {"name": "catalogue", "rules": [{"host": host, "paths": paths(("/catalogue", "catalogue"))}]})
+    answer = wait_for(
+        lambda: (a := served(address, http_port, host, "/catalogue/socks")) and a.json["service"] == "catalogue" and a,
+        what="the longer path to win",
+    )
+    assert answer.json["path"] == "/catalogue/socks"
+    everything = Route.objects.get(project=shop, name="everything")
+    current = route_spec.to_data(route_spec.from_route(everything))
+    route_services.update_route(everything, {**current, "annotations": {TRAEFIK + "router.priority": "10000"}})
+    outranked = wait_for(
+        lambda: (a := served(address, http_port, host, "/catalogue/socks")) and a.json["service"] == "front-end" and a,
+        what="the / route's priority to win",
+    )
+    assert outranked.json["path"] == "/catalogue/socks"
