@@ -174,10 +174,14 @@ def test_a_worker_killed_in_the_middle_of_a_batch(shop, worker):
     response = api.post(f"/api/v1/projects/{project.name}/routes:batchCreate", {"routes": routes}, format="json")
     assert response.status_code == 201, response.content
     lagging = Route.objects.filter(project=project, observed_generation__lt=F("generation"))
-    wait_for(lambda: 0 < lagging.count() < len(names), timeout=60, interval=0.02, what="a batch half done")
+    deadline = time.monotonic() + 120
+    while not 0 < (left := lagging.count()) < len(names):
+        if time.monotonic() > deadline:
+            said = worker.log.read_text()[-4000:]
+            pytest.fail(f"{left} of {len(names)} routes still lag after 120 s; the worker said:\n{said}")
+        time.sleep(0.02)
     worker.kill()
     killed_at = time.monotonic()
-    left = lagging.count()
     worker.start()
     seconds = recover_and_measure("worker SIGKILL mid-batch", project, names, killed_at)
     print(f"{left} of {len(names)} routes were not yet applied when the worker was killed; converged in {seconds} s")
