@@ -58,18 +58,18 @@ def look_again(task, pk, seconds: float) -> None:
     that runs the periodic pass adds while it waits do not each start a chain of their own. Should
     Redis not take the message, the periodic pass queues the object again."""
     if _first_to_look_again(task, pk, seconds):
-        try:
-            task.apply_async((pk,), countdown=seconds)
-        except OperationalError as error:
-            log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
+        _queue_in(task, pk, seconds)
 
 
 def retry_alone(task, pk) -> None:
     """Queues the first retry of one object that failed within a run over many, with the backoff a
     failed run of its own would get; its later retries count as usual."""
-    countdown = get_exponential_backoff_interval(RETRY_FACTOR_SECONDS, 0, RETRY_MAX_SECONDS, full_jitter=True)
+    _queue_in(task, pk, get_exponential_backoff_interval(RETRY_FACTOR_SECONDS, 0, RETRY_MAX_SECONDS, full_jitter=True))
+
+
+def _queue_in(task, pk, seconds: float) -> None:
     try:
-        task.apply_async((pk,), countdown=countdown)
+        task.apply_async((pk,), countdown=seconds)
     except OperationalError as error:
         log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
 
@@ -324,7 +324,7 @@ def resync() -> dict:
             except ClusterError as error:
                 log.warning("drift check for %s failed: %s", reconciler.model.__name__, error.message)
         ordered = sorted(lagging)
-        if reconciler.many is not None and len(ordered) > 1:
+        if reconciler.many is not None:
             for start in range(0, len(ordered), RESYNC_BATCH):
                 send(reconciler.many, ordered[start : start + RESYNC_BATCH])
         else:

@@ -148,14 +148,14 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
             answers[route.pk] = refusal(Route, route.pk, error)
             results[route.pk] = ("refused", None)
     for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
-        route, step = plans[pk].route, plans[pk]
+        step = plans[pk]
         if isinstance(done, cluster.ClusterError):
             answers[pk] = Answer(failed_conditions(done))
             results[pk] = ("failed", done)
             continue
         applied, load_balancer = done
         fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
-        answers[pk] = Answer(step.conditions, route.generation, fields)
+        answers[pk] = Answer(step.conditions, step.route.generation, fields)
         results[pk] = (step.result, None)
     current = Route.record_statuses(answers)
     for route in routes:

@@ -29,9 +29,6 @@ class MemberScope:
     def manage_action(self) -> str:
         return f"manage_{self.kind}_members"
 
-    def visible(self, user) -> QuerySet:
-        return self.model.objects.visible_to(user)
-
     def members(self, obj) -> QuerySet:
         return obj.memberships.select_related("user", "added_by")
 

@@ -5,10 +5,14 @@ worker, API server and a ResourceQuota that lets only some of a batch in."""
 import pytest
 
 from console import cluster
+from console.conditions import condition
+from console.models import Answer
 from console.reconcile import resync
 from gateways import services as gateway_services
 from gateways.models import Gateway
 from routes.models import Route
+from tenants import services
+from tenants.models import Project
 from tests.conftest import api_as, wait_for
 
 pytestmark = pytest.mark.cluster
@@ -114,11 +118,6 @@ def test_a_refused_apply_marks_only_its_route_and_the_rest_of_the_batch_is_serve
 
 
 def test_status_answers_for_many_rows_land_each_on_its_row_and_never_move_one_backwards(db, workspace):
-    from console.conditions import condition
-    from console.models import Answer
-    from tenants import services
-    from tenants.models import Project
-
     first, second = (services.create_project(workspace=workspace, name=name) for name in ("one", "two"))
     Project.objects.filter(pk=first.pk).update(generation=3, observed_generation=3)
     generations = Project.record_statuses(
