@@ -44,12 +44,15 @@ class Sizes:
     total_routes: int
     page_requests: int
     post_threads: int
+    scale_projects: int
+    scale_routes_per_project: int
 
 
 BENCH_PASSWORD = "bench-password-1"
 READER_PASSWORD = "quiet-lantern-58"  # not like the readers' names, which the validators refuse
-FULL = Sizes(200, 200, 10, 500, 10_000, 200, 8)
-SMALL = Sizes(10, 4, 5, 60, 300, 20, 4)
+FULL = Sizes(200, 200, 10, 500, 10_000, 200, 8, 1_000, 20)
+SMALL = Sizes(10, 4, 5, 60, 300, 20, 4, 8, 10)
+PER_ROUTE_GROWTH = 1.2  # the scale point's time per route, at most this times the bulk run's
 
 
 @dataclass
@@ -277,14 +280,15 @@ def routes_synced(projects: list[str]) -> int:
     return Route.objects.filter(project__name__in=projects, observed_generation__gte=F("generation")).count()
 
 
-def bulk_console(results: Results, api: Api, watch: IngressWatch, stack: Stack, projects: list[str], sizes: Sizes):
-    """Creates every route through the API, a batchCreate request per project from several client
-    threads; returns the seconds until all are applied and Synced."""
-    names = [f"bulk-{i}" for i in range(sizes.routes_per_project)]
+def bulk_console(results: Results, api: Api, watch: IngressWatch, projects: list[str], per_project: int, threads: int):
+    """Creates `per_project` routes in each project through the API, a batchCreate request per
+    project from several client threads; returns the table's title and the seconds until all are
+    applied and Synced."""
+    names = [f"bulk-{i}" for i in range(per_project)]
     wanted = [(project, name) for project in projects for name in names]
     cpu_before = cpu_seconds_by_program()
     started = time.monotonic()
-    with ThreadPoolExecutor(sizes.post_threads) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda project: api.create_routes(project, names), projects))
     accepted = time.monotonic() - started
     if not watch.wait_for(set(wanted), 1800):
@@ -306,6 +310,32 @@ def bulk_console(results: Results, api: Api, watch: IngressWatch, stack: Stack, 
     results.add(title, "console: first POST -> all applied and Synced", f"{seconds:.1f} s")
     results.add(title, "console: CPU seconds by program over that time", cpu_summary(cpu))
     return title, seconds
+
+
+def scale_point(results: Results, api: Api, watch: IngressWatch, stack: Stack, sizes: Sizes, bulk_per_route: float):
+    """Ten times the bulk run's routes in five times its projects, created the same way: the time per
+    route against the bulk run's."""
+    from tenants.models import Workspace
+
+    projects = [f"scale-{i}" for i in range(sizes.scale_projects)]
+    workspace = Workspace.objects.get(name="bench")
+    admin = workspace.created_by
+    started = time.monotonic()
+    seed_projects(projects, admin, workspace)
+    stack.log(f"seeded {len(projects)} projects with gateways in {time.monotonic() - started:.0f} s")
+    if sizes is FULL:
+        settle_gateways(stack)
+    stack.log(f"scale: {len(projects) * sizes.scale_routes_per_project} routes")
+    title, seconds = bulk_console(results, api, watch, projects, sizes.scale_routes_per_project, sizes.post_threads)
+    per_route = seconds / (len(projects) * sizes.scale_routes_per_project)
+    growth = per_route / bulk_per_route
+    results.add(
+        title,
+        "time per route, against the bulk run's",
+        f"{per_route * 1000:.2f} ms against {bulk_per_route * 1000:.2f} ms: {growth:.2f}x",
+        f"<= {PER_ROUTE_GROWTH}x",
+        growth <= PER_ROUTE_GROWTH,
+    )
 
 
 def cpu_summary(used: Counter) -> str:
@@ -392,18 +422,18 @@ def quiet_cluster(seconds: float = 2, timeout: float = 60) -> Counter:
 
 
 def idle_resync(results: Results, routes: int) -> None:
-    """One periodic pass with everything in sync: its wall time and its API requests by verb."""
-    from console import cluster
-    from console.celery import app
-    from console.reconcile import resync
-
-    app.loader.import_default_modules()  # every app's reconcilers, as in a worker
+    """One periodic pass with everything in sync, in a process of its own as a worker runs it: its
+    wall time, its API requests by verb, what it queued and the memory it needed."""
     writes_before = quiet_cluster()
-    cluster.REQUESTS.clear()
-    started = time.monotonic()
-    queued = resync()
-    seconds = time.monotonic() - started
-    calls = dict(cluster.REQUESTS)
+    answer = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "idle_pass.py")],
+        env=os.environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    measured = json.loads(answer.stdout.strip().splitlines()[-1])
+    seconds, calls, queued = measured["seconds"], measured["requests"], measured["queued"]
     time.sleep(3)  # anything the pass queued would be written by now
     writes = api_server_writes() - writes_before
     title = f"Idle resync ({routes} routes in sync)"
@@ -414,6 +444,8 @@ def idle_resync(results: Results, routes: int) -> None:
     results.add(title, "objects queued again", str(sum(queued.values())), "0", not any(queued.values()))
     total = sum(writes.values())
     results.add(title, "writes seen by the API server", str(total), "0", total == 0)
+    peak = measured["peak_rss_mb"]
+    results.add(title, "peak RSS of the process running the pass", f"{peak:.0f} MB", "< 200 MB", peak < 200)
     if total or any(queued.values()):
         seen = ", ".join(f"{write} {n}" for write, n in sorted(writes.items())) or "none"
         results.problem(f"the idle pass queued {queued} and the API server saw these writes: {seen}")
@@ -684,6 +716,7 @@ def main() -> int:
         django.setup()
         from rest_framework.authtoken.models import Token
 
+        from routes.models import Route
         from tenants import services
 
         admin = services.create_user(username="bench", password=BENCH_PASSWORD, platform_admin=True)
@@ -700,13 +733,19 @@ def main() -> int:
         api = Api(stack.url, token)
         stack.log(f"single-route latency: {sizes.single} routes")
         single_route_latency(results, api, watch, "single", sizes.single)
-        stack.log(f"bulk: {sizes.bulk_projects * sizes.routes_per_project} routes")
-        title, console_seconds = bulk_console(results, api, watch, stack, projects, sizes)
-        memory(results, stack)
+        bulk_routes = sizes.bulk_projects * sizes.routes_per_project
+        stack.log(f"bulk: {bulk_routes} routes")
+        title, console_seconds = bulk_console(
+            results, api, watch, projects, sizes.routes_per_project, sizes.post_threads
+        )
         stack.log("bulk: kubectl and the floor")
         bulk_comparison(results, stack, projects, title, console_seconds)
         stack.log("idle resync")
-        idle_resync(results, sizes.bulk_projects * sizes.routes_per_project + sizes.single)
+        idle_resync(results, bulk_routes + sizes.single)
+        scale_point(results, api, watch, stack, sizes, console_seconds / bulk_routes)
+        memory(results, stack)
+        stack.log("idle resync at scale")
+        idle_resync(results, Route.objects.count())
         if not args.no_pages:
             stack.log("pages and API")
             pages(results, stack, admin, (projects[0], projects[1]), sizes, args.profile)
