@@ -199,6 +199,9 @@ def ready_condition(gateway: Gateway, observed: dict) -> dict:
     return condition("Ready", True, "Ready", f"All {wanted} ingress controller replicas are ready.")
 
 
+OBSERVED_KINDS = ("Service", "Deployment")
+
+
 def unsettled_gateways() -> list[int]:
     """Gateways to reconcile again: enabled, in sync, and with an object that is no longer what the
     last apply recorded (gone, replaced, its spec, labels, annotations or settings changed by someone
@@ -206,12 +209,14 @@ def unsettled_gateways() -> list[int]:
     address, node addresses); what changed is written to the row and routes follow, without writing
     to the cluster."""
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
-    live = {}
+    live, observable = {}, {}
     for api_version, kind in render.NAMESPACED_KINDS + render.CLUSTER_KINDS:
-        for item in cluster.list_objects(api_version, kind, selector=selector, cached=True):
-            item.setdefault("apiVersion", api_version)
+        for item in cluster.each_object(api_version, kind, selector, with_spec=kind == "Service"):
             metadata = item["metadata"]
-            live[(kind, metadata.get("namespace", ""), metadata["name"])] = item
+            key = (kind, metadata.get("namespace", ""), metadata["name"])
+            live[key] = cluster.seen(item)
+            if kind in OBSERVED_KINDS and metadata["name"] == render.NAME:
+                observable[key] = item  # what observe() reads: a Service's ports and status, a Deployment's status
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
     drifted, nodes = [], None
     for gateway in in_sync:
@@ -225,7 +230,7 @@ def unsettled_gateways() -> list[int]:
             continue
         if nodes is None:
             nodes = node_addresses()
-        service, deployment = (live[(kind, gateway.namespace, render.NAME)] for kind in ("Service", "Deployment"))
+        service, deployment = (observable[(kind, gateway.namespace, render.NAME)] for kind in OBSERVED_KINDS)
         record_observation(gateway, observe(gateway, service, deployment, nodes))
     return drifted
 

@@ -4,10 +4,9 @@ gateway, host claims decide admission, the answer comes back as conditions and v
 import functools
 import hashlib
 import json
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from celery import shared_task
 from django.db import transaction
@@ -207,9 +206,6 @@ def carry_out(step: Plan) -> tuple[dict, list]:
     return {}, []
 
 
-_pool: dict[int, ThreadPoolExecutor] = {}
-
-
 def concurrently(work, items) -> list:
     """work(item) for every item, APPLIES_IN_FLIGHT at a time, in this process's pool (its threads
     keep their API connections open between runs); a ClusterError is returned in place of its result."""
@@ -223,10 +219,7 @@ def concurrently(work, items) -> list:
     items = list(items)
     if len(items) <= 1:
         return [attempt(item) for item in items]
-    pool = _pool.get(os.getpid())
-    if pool is None:  # a pool made before a fork has no threads in the child
-        pool = _pool[os.getpid()] = ThreadPoolExecutor(APPLIES_IN_FLIGHT, thread_name_prefix="apply")
-    return list(pool.map(attempt, items))
+    return list(cluster.threads("apply", APPLIES_IN_FLIGHT).map(attempt, items))
 
 
 def failed_conditions(error: cluster.ClusterError) -> list[dict]:
@@ -319,49 +312,62 @@ def served_kinds() -> list[tuple[str, str]]:
 def drifted_routes() -> list[int]:
     """In-sync routes to reconcile again: those waiting on others, and those whose objects in the
     cluster are not what the last apply recorded (deleted, replaced, their spec, labels or
-    annotations changed by someone else). One list per kind, no per-route reads; a new load-balancer
-    address is written to the row directly, and objects of routes that no longer exist are deleted."""
+    annotations changed by someone else). One paged list per kind, no per-route reads; a new
+    load-balancer address is written to the row directly, and objects of routes that no longer exist
+    are deleted."""
     settled = Route.objects.filter(deletion_requested=False, observed_generation__gte=F("generation"))
     queued = set(settled.filter(ready_reason__in=WAITING_ON_OTHERS).values_list("pk", flat=True))
-    live = live_route_objects()
-    recorded, reapply, new_addresses = set(), [], []
+    in_cluster = live_route_objects()
+    reapply, new_addresses = [], []
     rows = settled.values_list("pk", "project__name", "applied", "load_balancer")  # a project's namespace is its name
     for pk, namespace, applied, load_balancer in rows.iterator(chunk_size=2000):
-        keys = [(obj["kind"], namespace, obj["name"]) for obj in applied.get("objects", [])]
-        recorded.update(keys)
-        if any(cluster.drifted(live.get(key), obj) for key, obj in zip(keys, applied.get("objects", []), strict=True)):
+        recorded = applied.get("objects", [])
+        found = [in_cluster.pop((obj["kind"], namespace, obj["name"]), None) for obj in recorded]
+        if any(cluster.drifted(obj and obj.seen, record) for obj, record in zip(found, recorded, strict=True)):
             queued.add(pk)
             reapply.append(Route(pk=pk, applied={**applied, "digest": ""}))  # apply again, whatever it renders
-        elif keys:
-            now = (live[keys[0]].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
-            if now != load_balancer:
-                new_addresses.append(Route(pk=pk, load_balancer=now))
+        elif found and found[0].addresses != load_balancer:
+            new_addresses.append(Route(pk=pk, load_balancer=found[0].addresses))
     Route.objects.bulk_update(reapply, ["applied"], batch_size=500)
     Route.objects.bulk_update(new_addresses, ["load_balancer"], batch_size=500)
-    delete_orphans({key: obj for key, obj in live.items() if key not in recorded})
+    delete_orphans(in_cluster)  # what no route recorded is left
     return sorted(queued)
 
 
-def live_route_objects() -> dict[tuple[str, str, str], dict]:
-    """The console's route objects in the cluster by (kind, namespace, name): one list per kind."""
-    live = {}
+class LiveObject(NamedTuple):
+    """What the periodic pass keeps of one of the console's route objects in the cluster."""
+
+    api_version: str
+    owner: str  # the owner label: which route it belongs to
+    seen: cluster.Seen
+    addresses: list  # status.loadBalancer.ingress
+
+
+def live_route_objects() -> dict[tuple[str, str, str], LiveObject]:
+    """The console's route objects in the cluster by (kind, namespace, name): one paged list per kind."""
+    found = {}
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
     for api_version, kind in served_kinds():
-        for item in cluster.list_objects(api_version, kind, selector=selector, cached=True):
-            item.setdefault("apiVersion", api_version)
-            live[(kind, item["metadata"]["namespace"], item["metadata"]["name"])] = item
-    return live
+        for item in cluster.each_object(api_version, kind, selector):
+            metadata = item["metadata"]
+            found[(kind, metadata["namespace"], metadata["name"])] = LiveObject(
+                api_version,
+                metadata.get("labels", {}).get(cluster.OWNER, ""),
+                cluster.seen(item),
+                (item.get("status", {}).get("loadBalancer") or {}).get("ingress") or [],
+            )
+    return found
 
 
-def delete_orphans(unrecorded: dict) -> None:
+def delete_orphans(unrecorded: dict[tuple[str, str, str], LiveObject]) -> None:
     """Deletes the console's route objects whose route no longer exists (its row was removed while
     the cluster could not be reached, say). Objects of existing routes are left alone: a reconcile
     may be about to record them."""
     owners = {}
     for (kind, namespace, name), obj in unrecorded.items():
-        pk = Route.pk_of_owner(obj["metadata"].get("labels", {}).get(cluster.OWNER, ""))
+        pk = Route.pk_of_owner(obj.owner)
         if pk is not None:
-            owners.setdefault(pk, []).append((obj["apiVersion"], kind, name, namespace))
+            owners.setdefault(pk, []).append((obj.api_version, kind, name, namespace))
     existing = set(Route.objects.filter(pk__in=owners).values_list("pk", flat=True))
     for pk, objects in owners.items():
         if pk not in existing:

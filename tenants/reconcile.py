@@ -90,9 +90,7 @@ def remove_namespace(task, project: Project) -> str:
 def drifted_projects() -> list[int]:
     """In-sync projects whose namespace is missing from the cluster."""
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
-    present = {
-        item["metadata"]["name"] for item in cluster.list_objects("v1", "Namespace", selector=selector, cached=True)
-    }
+    present = {item["metadata"]["name"] for item in cluster.each_object("v1", "Namespace", selector)}
     in_sync = Project.objects.filter(deletion_requested=False, observed_generation__gte=1)
     return [pk for pk, name in in_sync.values_list("pk", "name") if name not in present]
 

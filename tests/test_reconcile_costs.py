@@ -48,7 +48,7 @@ def shop(ready_project):
 
 
 def writes(requests: dict) -> dict:
-    return {call: n for call, n in requests.items() if not call.startswith(("GET", "LIST"))}
+    return {call: n for call, n in requests.items() if not call.startswith(("GET", "LIST", "PAGE"))}
 
 
 def test_an_unchanged_route_is_not_applied_again(shop):
@@ -76,6 +76,23 @@ def test_an_idle_pass_lists_each_kind_once_and_writes_nothing(shop):
     assert writes(cluster.REQUESTS) == {}
     assert all(call.startswith("LIST") and n == 1 for call, n in cluster.REQUESTS.items()), cluster.REQUESTS
     assert "LIST ingresses" in cluster.REQUESTS and "LIST deployments" in cluster.REQUESTS
+
+
+def test_the_pass_reads_big_lists_a_page_at_a_time_and_finds_drift_on_any_page(shop, monkeypatch):
+    """Its memory stays flat as the cluster grows; what it finds does not depend on the page."""
+    for name in ("a", "b", "c", "d", "e"):
+        settled(route_services.create_route(shop, body(name, f"{name}.example.com")))
+    resync()
+    monkeypatch.setattr(cluster, "LIST_PAGE", 2)
+
+    cluster.REQUESTS.clear()
+    assert not any(resync().values())
+    assert cluster.REQUESTS["LIST ingresses"] == 1 and cluster.REQUESTS["PAGE ingresses"] >= 2, cluster.REQUESTS
+    assert writes(cluster.REQUESTS) == {}
+
+    cluster.delete(*INGRESS, "e", shop.namespace)  # listed last: on the third page
+    assert resync()["Route"] == 1
+    wait_for(lambda: cluster.get(*INGRESS, "e", shop.namespace), what="the Ingress to be put back")
 
 
 def test_the_pass_puts_back_an_ingress_deleted_or_changed_behind_the_consoles_back(shop):
