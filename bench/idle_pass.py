@@ -4,12 +4,20 @@ bench/perf.py runs it with the benchmark stack's environment, so that the pass's
 apart from the benchmark's own."""
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not getrusage's ru_maxrss, which Linux carries over from the
+    parent across exec: it would report the benchmark's own size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:
@@ -31,7 +39,7 @@ def main() -> None:
                 "seconds": seconds,
                 "requests": dict(cluster.REQUESTS),
                 "queued": queued,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )

@@ -22,6 +22,20 @@ class RouteQuerySet(models.QuerySet):
     def with_rules(self):
         return self.prefetch_related("rules__paths")
 
+    def listed(self, paths: bool = True):
+        """Routes as lists show them: with their rules (and paths), their gateway's name, and
+        without what only the worker reads (the apply record, addresses) or, for the gateway shown
+        on every row, anything but its name. A page of 50 decodes 150 fewer JSON values."""
+        return (
+            self.prefetch_related("rules__paths" if paths else "rules")
+            .select_related("gateway__project")
+            .defer(*WORKER_FIELDS, *(f"gateway__{field}" for field in GATEWAY_WORKER_FIELDS))
+        )
+
+
+WORKER_FIELDS = ("applied", "load_balancer")
+GATEWAY_WORKER_FIELDS = ("applied", "config", "service_annotations", "addresses", "node_ports", "conditions")
+
 
 class Route(ReconciledModel):
     """An Ingress (or a Traefik IngressRoute) of a project, bound to a gateway."""

@@ -49,7 +49,7 @@ ROUTES_PER_PAGE = 50
 def route_list(request, name):
     project = perms.in_reach(request.user, Project, "view_routes", name=name)
     search = request.GET.get("q", "").strip()
-    routes = Route.objects.filter(project=project).search(search).with_rules().select_related("gateway__project")
+    routes = Route.objects.filter(project=project).search(search).listed(paths=False)
     page = Paginator(routes, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     context = project_context(request, project, "routes")
     context.update(

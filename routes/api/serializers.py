@@ -72,19 +72,21 @@ class RouteSerializer(serializers.Serializer):
     def get_gateway(self, route) -> str:
         return route.gateway.ingress_class if route.gateway_id else ""
 
-    def get_status(self, route) -> RouteStatusSerializer:
-        return RouteStatusSerializer(
-            {
-                "state": route.state,
-                "observed_generation": route.observed_generation,
-                "conditions": route.conditions,
-                "urls": [entry["url"] for entry in route.urls if entry.get("url")],
-            }
-        ).data
+    @extend_schema_field(RouteStatusSerializer)
+    def get_status(self, route) -> dict:
+        # Built as plain data: a serializer per route would copy its fields for every row of a list.
+        return {
+            "state": route.state,
+            "observed_generation": route.observed_generation,
+            "conditions": route.conditions,
+            "urls": [entry["url"] for entry in route.urls if entry.get("url")],
+        }
 
     def to_representation(self, route: Route):
-        # A just-saved route's spec comes with it (context["spec"]), saving the reads of its rules.
-        data = route_spec.to_data(self.context.get("spec") or route_spec.from_route(route))
+        # Just-saved routes' specs come with them (context["specs"], by primary key), saving the
+        # reads of their rules.
+        spec = self.context.get("specs", {}).get(route.pk)
+        data = route_spec.to_data(spec or route_spec.from_route(route))
         return {
             "name": route.name,
             "alias": route.alias,
@@ -94,7 +96,7 @@ class RouteSerializer(serializers.Serializer):
             "annotations": data["annotations"],
             "labels": data["labels"],
             "generation": route.generation,
-            "created": serializers.DateTimeField().to_representation(route.created),
+            "created": self.fields["created"].to_representation(route.created),
             "status": self.get_status(route),
         }
 

@@ -31,7 +31,7 @@ class RouteListView(GenericAPIView):
 
     def get_queryset(self):
         project = perms.in_reach(self.request.user, Project, "view_routes", name=self.kwargs["name"])
-        return Route.objects.with_rules().select_related("project", "gateway__project").filter(project=project)
+        return Route.objects.filter(project=project).listed().select_related("project")
 
     @extend_schema(operation_id="v1_projects_routes_list", responses=RouteSerializer(many=True))
     def get(self, request, name):
@@ -60,7 +60,8 @@ class RouteBatchCreateView(APIView):
         serializer = RouteBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.create_routes(project, serializer.validated_data["routes"], by=request.user)
-        answered = [RouteSerializer(route, context={"spec": spec}).data for route, spec in created]
+        specs = {route.pk: spec for route, spec in created}
+        answered = RouteSerializer([route for route, _ in created], many=True, context={"specs": specs}).data
         return Response({"routes": answered}, status=status.HTTP_201_CREATED)
 
 
