@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -86,6 +87,10 @@ KINDS = {
         Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
         Kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
         Kind("traefik.io/v1alpha1", "IngressRoute", "ingressroutes", True),
+        Kind("gateway.networking.k8s.io/v1", "GatewayClass", "gatewayclasses", False),
+        Kind("gateway.networking.k8s.io/v1", "Gateway", "gateways", True),
+        Kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
+        Kind("gateway.networking.k8s.io/v1", "GRPCRoute", "grpcroutes", True),
         Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
     ]
 }
@@ -231,12 +236,13 @@ def request(
     return json.loads(data) if data else None
 
 
-def apply(manifest: dict) -> dict:
-    """Server-side apply of one manifest under the console's field manager; returns the live object."""
+def apply(manifest: dict, dry_run: bool = False) -> dict:
+    """Server-side apply of one manifest under the console's field manager; returns the live object
+    (with `dry_run`, what it would be: validated and admitted, not stored)."""
     kind = kind_of(manifest["apiVersion"], manifest["kind"])
     metadata = manifest["metadata"]
     path = kind.path(metadata.get("namespace"), metadata["name"])
-    query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+    query = [("fieldManager", FIELD_MANAGER), ("force", "true")] + ([("dryRun", "All")] if dry_run else [])
     return request("PATCH", path, body=manifest, query=query, content_type="application/apply-patch+yaml")
 
 
@@ -406,6 +412,25 @@ def _page_decoder(item_type) -> msgspec.json.Decoder:
 
 
 _PAGE_DECODERS = {False: _page_decoder(_Object), True: _page_decoder(_ObjectWithSpec)}
+
+
+_served: dict[str, tuple[float, bool]] = {}
+SERVED_RECHECK_SECONDS = 10
+
+
+def serves(group_version: str, fresh: bool = False) -> bool:
+    """Whether the API server serves an API group version (a CRD's, say). The answer is kept for
+    10 seconds; callers about to rely on it ask afresh."""
+    now = time.monotonic()
+    checked_at, served = _served.get(group_version, (0.0, False))
+    if fresh or now - checked_at > SERVED_RECHECK_SECONDS:
+        try:
+            request("GET", f"/apis/{group_version}")
+            served = True
+        except NotFound:
+            served = False
+        _served[group_version] = (now, served)
+    return served
 
 
 def each_object(api_version: str, kind: str, selector: str = "", with_spec: bool = False) -> Iterator[dict]:

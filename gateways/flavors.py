@@ -9,6 +9,12 @@ NODE_PORT = "NodePort"
 LOAD_BALANCER = "LoadBalancer"
 ACCESS_MODES = [(NODE_PORT, "NodePort"), (LOAD_BALANCER, "LoadBalancer")]
 
+# What a gateway's routes become: Ingresses (or a Traefik gateway's IngressRoutes), or Gateway API
+# HTTPRoutes and GRPCRoutes attached to a Gateway, for flavors whose controller implements it.
+INGRESS_API = "ingress"
+GATEWAY_API = "gateway-api"
+ROUTE_APIS = [(INGRESS_API, "Ingress"), (GATEWAY_API, "Gateway API (HTTPRoute, GRPCRoute)")]
+
 NGINX_INC = "nginx-inc"
 INGRESS_NGINX = "ingress-nginx"
 TRAEFIK = "traefik"
@@ -36,6 +42,7 @@ class Flavor:
     settings: dict[str, str]  # console setting -> the controller's ConfigMap key
     tracing: dict[str, str] = field(default_factory=dict)  # ConfigMap entries that turn tracing on
     note: str = ""
+    gateway_controller: str = ""  # its GatewayClass controllerName, for flavors that implement the Gateway API
 
 
 FLAVORS = {
@@ -64,6 +71,7 @@ FLAVORS = {
                 SETTING_READ_TIMEOUT: "serversTransport.forwardingTimeouts.responseHeaderTimeout",
             },
             tracing={"tracing": "true"},
+            gateway_controller="traefik.io/gateway-controller",
         ),
         Flavor(
             key=INGRESS_NGINX,

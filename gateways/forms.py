@@ -10,7 +10,7 @@ class GatewayForm(forms.ModelForm):
     the server before the next; the last submit validates everything again."""
 
     STEPS = [
-        ("Access", ["access_mode", "flavor", "replicas"]),
+        ("Access", ["access_mode", "flavor", "route_api", "replicas"]),
         ("Controller", ["service_annotations", "tracing", "config"]),
         ("Addresses", ["default_domain", "external_address"]),
     ]
@@ -28,8 +28,16 @@ class GatewayForm(forms.ModelForm):
     class Meta:
         model = Gateway
         fields = Gateway.SETTINGS
-        widgets = {"access_mode": forms.RadioSelect, "flavor": forms.RadioSelect}
+        widgets = {"access_mode": forms.RadioSelect, "flavor": forms.RadioSelect, "route_api": forms.RadioSelect}
         labels = {"tracing": "Tracing (OpenTelemetry)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of a submit (a client that predates it), it keeps what the gateway serves now.
+        self.fields["route_api"].required = False
+
+    def clean_route_api(self) -> str:
+        return self.cleaned_data.get("route_api") or self.instance.route_api
 
     def step_errors(self, last_step: int) -> bool:
         """Whether any field of the steps up to `last_step` has an error."""

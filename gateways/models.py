@@ -20,6 +20,7 @@ class Gateway(ReconciledModel):
     SETTINGS = [
         "access_mode",
         "flavor",
+        "route_api",
         "replicas",
         "service_annotations",
         "tracing",
@@ -35,6 +36,13 @@ class Gateway(ReconciledModel):
     enabled = models.BooleanField(default=True)
     access_mode = models.CharField(max_length=16, choices=flavors.ACCESS_MODES, default=flavors.NODE_PORT)
     flavor = models.CharField(max_length=16, choices=flavors.FLAVOR_CHOICES, default=flavors.NGINX_INC)
+    route_api = models.CharField(
+        "Routes as",
+        max_length=16,
+        choices=flavors.ROUTE_APIS,
+        default=flavors.INGRESS_API,
+        help_text="Gateway API: routes become HTTPRoutes and GRPCRoutes attached to a Gateway (Traefik only).",
+    )
     replicas = models.PositiveSmallIntegerField(default=1, validators=[validate_replicas])
     service_annotations = models.JSONField(
         default=dict, blank=True, validators=[validate_service_annotations], help_text="Annotations of the Service."
@@ -70,6 +78,11 @@ class Gateway(ReconciledModel):
 
     def clean(self):
         errors = {}
+        if self.route_api == flavors.GATEWAY_API and self.flavor in flavors.FLAVORS:
+            if not self.flavor_info.gateway_controller:
+                errors["route_api"] = [
+                    f"{self.flavor_info.label} does not implement the Gateway API; choose Traefik, or Ingress."
+                ]
         try:
             validate_config(self.flavor, self.config)
         except ValidationError as error:
@@ -100,6 +113,10 @@ class Gateway(ReconciledModel):
     @property
     def flavor_info(self) -> flavors.Flavor:
         return flavors.FLAVORS[self.flavor]
+
+    @property
+    def serves_gateway_api(self) -> bool:
+        return self.route_api == flavors.GATEWAY_API
 
     @property
     def state(self) -> str:

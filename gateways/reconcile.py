@@ -64,7 +64,8 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
 
 def apply_objects(gateway: Gateway) -> str:
     generation = gateway.generation
-    wanted = render.manifests(gateway)
+    tls_hosts = tls_hosts_by_gateway([gateway.pk]).get(gateway.pk, {}) if gateway.serves_gateway_api else {}
+    wanted = render.manifests(gateway, tls_hosts)
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
     delete_unwanted(gateway, wanted)
@@ -76,7 +77,7 @@ def apply_objects(gateway: Gateway) -> str:
             ready_condition(gateway, observed),
         ],
         observed_generation=generation,
-        applied={"objects": [cluster.applied_record(obj) for obj in applied.values()]},
+        applied={"objects": [cluster.applied_record(obj) for obj in applied.values()], "tls_hosts": tls_hosts},
         **observed,
     )
     requeue_if_changed(gateway, generation)
@@ -147,8 +148,39 @@ def served_facts(gateway: Gateway) -> tuple:
 
 
 def delete_unwanted(gateway: Gateway, wanted: list[dict]) -> None:
-    cluster.delete_unwanted(gateway.owner, render.NAMESPACED_KINDS, wanted, gateway.namespace)
-    cluster.delete_unwanted(gateway.owner, render.CLUSTER_KINDS, wanted)
+    namespaced, cluster_scoped = gateway_kinds()
+    cluster.delete_unwanted(gateway.owner, namespaced, wanted, gateway.namespace)
+    cluster.delete_unwanted(gateway.owner, cluster_scoped, wanted)
+
+
+def gateway_kinds() -> tuple[list, list]:
+    """The kinds gateways create, namespaced and cluster-scoped: the Gateway API's when the cluster
+    serves it."""
+    if cluster.serves(render.GATEWAY_API):
+        return (
+            render.NAMESPACED_KINDS + render.GATEWAY_API_NAMESPACED_KINDS,
+            render.CLUSTER_KINDS + render.GATEWAY_API_CLUSTER_KINDS,
+        )
+    return render.NAMESPACED_KINDS, render.CLUSTER_KINDS
+
+
+def tls_hosts_by_gateway(gateway_ids: list[int] | None = None) -> dict[int, dict[str, str]]:
+    """{gateway: {host: secret}} of the TLS rules of the routes of gateways serving the Gateway API
+    (of `gateway_ids`, or all): each needs an HTTPS listener on the Gateway. A host two routes
+    name with different secrets takes the older route's."""
+    from routes.models import RouteRule
+    from routes.validators import TLS_PROTOCOLS
+
+    rules = RouteRule.objects.filter(
+        route__deletion_requested=False, route__gateway__route_api=flavors.GATEWAY_API, protocol__in=TLS_PROTOCOLS
+    ).exclude(host="")
+    if gateway_ids is not None:
+        rules = rules.filter(route__gateway_id__in=gateway_ids)
+    found: dict[int, dict[str, str]] = {}
+    ordered = rules.order_by("route_id", "position").values_list("route__gateway_id", "host", "tls_secret")
+    for gateway_id, host, secret in ordered:
+        found.setdefault(gateway_id, {}).setdefault(host, secret)
+    return found
 
 
 def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str]) -> dict:
@@ -210,7 +242,8 @@ def unsettled_gateways() -> list[int]:
     to the cluster."""
     selector = f"{cluster.MANAGED_BY}={cluster.FIELD_MANAGER}"
     live, observable = {}, {}
-    for api_version, kind in render.NAMESPACED_KINDS + render.CLUSTER_KINDS:
+    namespaced, cluster_scoped = gateway_kinds()
+    for api_version, kind in namespaced + cluster_scoped:
         for item in cluster.each_object(api_version, kind, selector, with_spec=kind == "Service"):
             metadata = item["metadata"]
             key = (kind, metadata.get("namespace", ""), metadata["name"])
@@ -218,13 +251,17 @@ def unsettled_gateways() -> list[int]:
             if kind in OBSERVED_KINDS and metadata["name"] == render.NAME:
                 observable[key] = item  # what observe() reads: a Service's ports and status, a Deployment's status
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
+    tls_hosts = tls_hosts_by_gateway()
     drifted, nodes = [], None
     for gateway in in_sync:
         if not gateway.in_sync:
             continue
         recorded = gateway.applied.get("objects", [])
-        if not recorded or any(
-            cluster.drifted(live.get((obj["kind"], obj["namespace"], obj["name"])), obj) for obj in recorded
+        listeners_lag = gateway.serves_gateway_api and gateway.applied.get("tls_hosts") != tls_hosts.get(gateway.pk, {})
+        if (
+            not recorded
+            or listeners_lag
+            or any(cluster.drifted(live.get((obj["kind"], obj["namespace"], obj["name"])), obj) for obj in recorded)
         ):
             drifted.append(gateway.pk)
             continue

@@ -9,7 +9,7 @@ import json
 
 import yaml
 
-from console.cluster import label_key, ownership_labels
+from console.cluster import OWNER, label_key, ownership_labels
 from gateways import flavors
 
 NAME = "kubeconsole-gateway"
@@ -188,21 +188,40 @@ def traefik(gateway) -> dict:
         static.setdefault(section, {}).setdefault(group, {})[field] = f"{value}s"
     if gateway.tracing:
         static["tracing"] = {"otlp": {}}
+    # What Traefik v3's informers list and watch (its reference RBAC), limited to the namespace but
+    # for the cluster-scoped kinds: without any one of them it never syncs.
+    namespaced_rules = [
+        rule([""], ["services", "secrets", "configmaps"], READ),
+        rule(["discovery.k8s.io"], ["endpointslices"], READ),
+        rule(["networking.k8s.io"], ["ingresses"], READ),
+        rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
+        rule(["traefik.io"], TRAEFIK_CRDS, READ),
+    ]
+    cluster_rules = [
+        rule(["networking.k8s.io"], ["ingressclasses"], READ),
+        rule([""], ["nodes"], READ),
+    ]
+    if gateway.serves_gateway_api:
+        static["providers"]["kubernetesGateway"] = {
+            "namespaces": [gateway.namespace],
+            # Every Traefik answers to the same controllerName: each takes only its own GatewayClass.
+            "labelSelector": f"{OWNER}={gateway.owner}",
+        }
+        namespaced_rules += [
+            rule([GATEWAY_GROUP], GATEWAY_API_RESOURCES, READ),
+            rule([GATEWAY_GROUP], [f"{name}/status" for name in GATEWAY_API_STATUSES], ["update"]),
+        ]
+        # Traefik's Gateway provider watches every namespace (for listeners' namespace selectors)
+        # and will not sync without it: the names of other projects' namespaces are readable to it.
+        cluster_rules += [
+            rule([GATEWAY_GROUP], ["gatewayclasses"], READ),
+            rule([GATEWAY_GROUP], ["gatewayclasses/status"], ["update"]),
+            rule([""], ["namespaces"], ["list", "watch"]),
+        ]
     return {
         "controller": flavor.controller,
-        # What Traefik v3's informers list and watch (its reference RBAC), limited to the namespace
-        # but for the cluster-scoped kinds: without any one of them it never syncs.
-        "namespaced_rules": [
-            rule([""], ["services", "secrets", "configmaps"], READ),
-            rule(["discovery.k8s.io"], ["endpointslices"], READ),
-            rule(["networking.k8s.io"], ["ingresses"], READ),
-            rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
-            rule(["traefik.io"], TRAEFIK_CRDS, READ),
-        ],
-        "cluster_rules": [
-            rule(["networking.k8s.io"], ["ingressclasses"], READ),
-            rule([""], ["nodes"], READ),
-        ],
+        "namespaced_rules": namespaced_rules,
+        "cluster_rules": cluster_rules,
         "config": {"traefik.yml": yaml.safe_dump(static, sort_keys=True)},
         "args": ["--configFile=/etc/traefik/traefik.yml"],
         "container_ports": {"http": 8000, "https": 8443},
@@ -218,10 +237,12 @@ FLAVOR_PARTS = {flavors.NGINX_INC: nginx_inc, flavors.INGRESS_NGINX: ingress_ngi
 # The manifests.
 
 
-def manifests(gateway) -> list[dict]:
-    """Every object an enabled gateway needs, in the order they should be applied."""
+def manifests(gateway, tls_hosts: dict[str, str] | None = None) -> list[dict]:
+    """Every object an enabled gateway needs, in the order they should be applied; a gateway that
+    serves the Gateway API also gets its GatewayClass and its Gateway, with an HTTPS listener per
+    TLS host of its routes (`tls_hosts`: host -> secret)."""
     parts = FLAVOR_PARTS[gateway.flavor](gateway)
-    return [
+    objects = [
         ingress_class(gateway, parts),
         service_account(gateway),
         role(gateway, parts),
@@ -232,6 +253,9 @@ def manifests(gateway) -> list[dict]:
         deployment(gateway, parts),
         service(gateway),
     ]
+    if gateway.serves_gateway_api:
+        objects += [gateway_class(gateway), gateway_object(gateway, tls_hosts or {})]
+    return objects
 
 
 def ingress_class(gateway, parts) -> dict:
@@ -366,4 +390,67 @@ def service(gateway) -> dict:
                 for name, port in SERVICE_PORTS.items()
             ],
         },
+    }
+
+
+# The Gateway API (gateway.networking.k8s.io, standard channel). A gateway serving it has a
+# GatewayClass for its controller and a Gateway in the project's namespace: a plain HTTP listener
+# for every host, and an HTTPS listener per TLS host of the project's routes, which terminates TLS
+# with the route's secret. Routes attach to the listener their protocol needs (routes/render.py).
+# Listener ports are the controller's own: Traefik matches a listener to the entry point on its port.
+
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API = f"{GATEWAY_GROUP}/v1"
+GATEWAY_API_NAMESPACED_KINDS = [(GATEWAY_API, "Gateway")]
+GATEWAY_API_CLUSTER_KINDS = [(GATEWAY_API, "GatewayClass")]
+# What Traefik's Gateway provider watches in the namespace, and the statuses it writes.
+GATEWAY_API_RESOURCES = ["gateways", "httproutes", "grpcroutes", "referencegrants", "backendtlspolicies"]
+GATEWAY_API_STATUSES = ["gateways", "httproutes", "grpcroutes"]
+HTTP_LISTENER = "http"
+MOST_LISTENERS = 64  # the Gateway's limit
+
+
+def https_listener(host: str) -> str:
+    """The HTTPS listener of a TLS host: a name that is valid and stable whatever the host is (a
+    wildcard, 253 characters)."""
+    return "https-" + hashlib.sha256(host.encode()).hexdigest()[:12]
+
+
+def gateway_class(gateway) -> dict:
+    return {
+        "apiVersion": GATEWAY_API,
+        "kind": "GatewayClass",
+        "metadata": metadata(gateway, gateway.ingress_class, namespaced=False),
+        "spec": {
+            "controllerName": gateway.flavor_info.gateway_controller,
+            "description": f"The gateway of project {gateway.project.name}.",
+        },
+    }
+
+
+def gateway_listeners(gateway, tls_hosts: dict[str, str]) -> list[dict]:
+    """The HTTP listener, and an HTTPS one per TLS host (`tls_hosts`: host -> secret name)."""
+    ports = FLAVOR_PARTS[gateway.flavor](gateway)["container_ports"]
+    same_namespace = {"namespaces": {"from": "Same"}}
+    listeners = [{"name": HTTP_LISTENER, "protocol": "HTTP", "port": ports["http"], "allowedRoutes": same_namespace}]
+    for host, secret in sorted(tls_hosts.items()):
+        listeners.append(
+            {
+                "name": https_listener(host),
+                "protocol": "HTTPS",
+                "port": ports["https"],
+                "hostname": host,
+                "tls": {"mode": "Terminate", "certificateRefs": [{"group": "", "kind": "Secret", "name": secret}]},
+                "allowedRoutes": same_namespace,
+            }
+        )
+    return listeners
+
+
+def gateway_object(gateway, tls_hosts: dict[str, str]) -> dict:
+    return {
+        "apiVersion": GATEWAY_API,
+        "kind": "Gateway",
+        "metadata": metadata(gateway),
+        "spec": {"gatewayClassName": gateway.ingress_class, "listeners": gateway_listeners(gateway, tls_hosts)},
     }

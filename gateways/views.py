@@ -43,7 +43,7 @@ def gateway_wizard(request, name):
     gateway = services.gateway_of(project) or Gateway(project=project, generation=0)
     step, problems, generation = 0, [], gateway.generation
     if request.method == "POST":
-        form = GatewayForm(request.POST, instance=Gateway(project=project))
+        form = GatewayForm(request.POST, instance=Gateway(project=project, route_api=gateway.route_api))
         state = WizardState(request.POST, actions=WIZARD_VERBS, default="next", steps=len(GatewayForm.STEPS))
         state.is_valid()
         step, action, problems = state.value("step"), state.value("action"), state.problems

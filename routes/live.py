@@ -2,7 +2,6 @@
 from the cluster are fine in a web request; no secret data ever leaves this module."""
 
 import base64
-import time
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -10,6 +9,7 @@ from cryptography.x509.oid import NameOID
 
 from console import cluster
 from gateways import flavors
+from gateways.render import GATEWAY_API
 
 TLS_TYPE = "kubernetes.io/tls"
 
@@ -103,22 +103,26 @@ def backends_missing(spec, services_of=services) -> list[str]:
     return missing
 
 
-_crd_checked = {"at": 0.0, "served": False}
-CRD_RECHECK_SECONDS = 10
-
-
 def ingress_routes_served(fresh: bool = False) -> bool:
     """Whether the cluster serves Traefik's IngressRoute CRD. Routes of Traefik gateways ask
     afresh; cleaning up after other routes may use an answer up to 10 seconds old."""
-    now = time.monotonic()
-    if fresh or now - _crd_checked["at"] > CRD_RECHECK_SECONDS:
-        try:
-            cluster.request("GET", "/apis/traefik.io/v1alpha1")
-            served = True
-        except cluster.NotFound:
-            served = False
-        _crd_checked.update(at=now, served=served)
-    return _crd_checked["served"]
+    return cluster.serves("traefik.io/v1alpha1", fresh)
+
+
+def gateway_api_served(fresh: bool = False) -> bool:
+    """Whether the cluster serves the Gateway API (its CRDs are installed)."""
+    return cluster.serves(GATEWAY_API, fresh)
+
+
+def named_ports(namespace: str, services_of=services) -> dict[tuple[str, str], int]:
+    """{(service, port name): number} of the namespace's Services: a Gateway API backendRef needs
+    the number where a route names the port."""
+    return {
+        (service["name"], port["name"]): port["port"]
+        for service in services_of(namespace)
+        for port in service["ports"]
+        if port["name"]
+    }
 
 
 def renders_ingress_routes(gateway, fresh: bool = False) -> bool:

@@ -30,13 +30,13 @@ from console.reconcile import (
     wait_for_namespace,
 )
 from gateways import flavors
+from gateways.reconcile import reconcile_gateway
 from routes import hosts, live, render
 from routes import spec as route_spec
 from routes.claims import admissions, competitors, sync_claims
 from routes.models import Route, RouteRule
 from tenants.reconcile import namespace_ready
 
-ALL_KINDS = render.INGRESS_KINDS + render.INGRESS_ROUTE_KINDS
 # A run over many routes takes their locks and writes their status this many at a time, and keeps
 # this many applies in flight (the API server's own work is the floor; one client waiting for each
 # answer in turn leaves it idle in between).
@@ -160,7 +160,22 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     for route in routes:
         if route.pk in plans and results[route.pk][1] is None:
             requeue_if_changed(route, route.generation, current.get(route.pk))
+    for gateway_id in gateways_lacking_listeners(plans.values(), specs):
+        send(reconcile_gateway, gateway_id)
     return [results[route.pk] for route in routes]
+
+
+def gateways_lacking_listeners(steps, specs: dict) -> set[int]:
+    """Gateways serving the Gateway API whose Gateway has no HTTPS listener yet for a TLS host of
+    these routes (with its secret): their reconcile adds it."""
+    return {
+        step.route.gateway_id
+        for step in steps
+        if step.wanted
+        and step.route.gateway.serves_gateway_api
+        and not render.tls_hosts(specs[step.route.pk]).items()
+        <= step.route.gateway.applied.get("tls_hosts", {}).items()
+    }
 
 
 def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
@@ -180,7 +195,16 @@ def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Pl
             condition("Ready", False, "HostAlreadyClaimed", refused),
         ]
         return Plan(route, [], conditions, [], "not admitted")
-    wanted = render.manifests(spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK)
+    port_number = None
+    if gateway.serves_gateway_api:
+        numbers, unknown = port_numbers(spec, services_of)
+        if unknown:
+            message = f"A Gateway API route needs port numbers; not found in this project (yet): {', '.join(unknown)}."
+            return parked(route, "BackendNotFound", message)
+        port_number = lambda service, name: numbers[(service, name)]  # noqa: E731 - the renderer's lookup
+    wanted = render.manifests(
+        spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK, port_number
+    )
     check_namespace(wanted, route.namespace)
     conditions = [
         accepted,
@@ -189,6 +213,18 @@ def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Pl
         ready_condition(route, spec, gateway, services_of),
     ]
     return Plan(route, wanted, conditions, hosts.visit_addresses(spec, gateway), "applied")
+
+
+def port_numbers(spec, services_of) -> tuple[dict, list[str]]:
+    """The numbers of the ports a route names, and the service:port names not found."""
+    named = [(path.service, path.port) for rule in spec.rules for path in rule.paths if isinstance(path.port, str)]
+    if not named:
+        return {}, []
+    try:
+        numbers = live.named_ports(spec.namespace, services_of)
+    except cluster.ClusterError:
+        numbers = {}
+    return numbers, [f"{service}:{port}" for service, port in named if (service, port) not in numbers]
 
 
 def parked(route: Route, reason: str, message: str) -> Plan:
@@ -306,7 +342,13 @@ WAITING_ON_OTHERS = ("HostAlreadyClaimed", "BackendNotFound", "WaitingForGateway
 
 
 def served_kinds() -> list[tuple[str, str]]:
-    return ALL_KINDS if live.ingress_routes_served() else render.INGRESS_KINDS
+    """The kinds routes may have in the cluster: an Ingress, and the kinds of the CRDs it serves."""
+    kinds = list(render.INGRESS_KINDS)
+    if live.ingress_routes_served():
+        kinds += render.INGRESS_ROUTE_KINDS
+    if live.gateway_api_served():
+        kinds += render.GATEWAY_API_KINDS
+    return kinds
 
 
 def drifted_routes() -> list[int]:

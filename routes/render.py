@@ -8,6 +8,7 @@ from console.cluster import label_key, ownership_labels
 from console.validators import is_number
 from gateways import flavors
 from gateways.policy import TRAEFIK_PREFIX
+from gateways.render import GATEWAY_API, GATEWAY_GROUP, HTTP_LISTENER, NAME, https_listener
 from routes.spec import RouteSpec
 from routes.validators import TLS_PROTOCOLS
 
@@ -15,6 +16,8 @@ WEBSOCKETS = {"ws", "wss"}
 LONG_TIMEOUT = "3600"
 INGRESS_KINDS = [("networking.k8s.io/v1", "Ingress")]
 INGRESS_ROUTE_KINDS = [("traefik.io/v1alpha1", "IngressRoute")]
+GATEWAY_API_KINDS = [(GATEWAY_API, "HTTPRoute"), (GATEWAY_API, "GRPCRoute")]
+MOST_RULES = 16  # an HTTPRoute's or GRPCRoute's limit
 
 
 def services_with(spec: RouteSpec, protocols: set[str]) -> str:
@@ -157,9 +160,82 @@ def ingress_routes(spec: RouteSpec, gateway, owner: str) -> list[dict]:
     return manifests
 
 
-def manifests(spec: RouteSpec, gateway, owner: str, ingress_routes_served: bool = False) -> list[dict]:
-    """What to apply for a route: Traefik IngressRoutes when the gateway runs Traefik and the
-    cluster serves their CRD, otherwise one Ingress."""
+def manifests(
+    spec: RouteSpec, gateway, owner: str, ingress_routes_served: bool = False, port_number=None
+) -> list[dict]:
+    """What to apply for a route: HTTPRoutes and GRPCRoutes when its gateway serves the Gateway API
+    (`port_number(service, name)` gives a named port's number), Traefik IngressRoutes when the
+    gateway runs Traefik and the cluster serves their CRD, otherwise one Ingress."""
+    if gateway.serves_gateway_api:
+        return gateway_api_routes(spec, gateway, owner, port_number)
+    return ingress_manifests(spec, gateway, owner, ingress_routes_served)
+
+
+def ingress_manifests(spec: RouteSpec, gateway, owner: str, ingress_routes_served: bool = False) -> list[dict]:
+    """The route as Ingress-style objects: a Traefik gateway's IngressRoutes when the cluster serves
+    their CRD, otherwise one Ingress. Edit YAML shows a route in this form whatever its gateway serves."""
     if gateway.flavor == flavors.TRAEFIK and ingress_routes_served:
         return ingress_routes(spec, gateway, owner)
     return [ingress(spec, gateway, owner)]
+
+
+# The Gateway API
+
+
+def tls_hosts(spec: RouteSpec) -> dict[str, str]:
+    """The route's TLS hosts with their secrets: the HTTPS listeners its gateway's Gateway needs."""
+    return {rule.host: rule.tls_secret for rule in spec.rules if rule.protocol in TLS_PROTOCOLS}
+
+
+# Written out as the API server defaults them, so that what the console applies is what it reads
+# back: an apply that owns its spec outright then finds nothing to take back.
+def backend_ref(path, port_number) -> dict:
+    port = path.port if isinstance(path.port, int) else port_number(path.service, path.port)
+    return {"group": "", "kind": "Service", "name": path.service, "port": port, "weight": 1}
+
+
+def http_route_rule(path, port_number) -> dict:
+    kind = "Exact" if path.path_type == "Exact" else "PathPrefix"
+    return {"matches": [{"path": {"type": kind, "value": path.path}}], "backendRefs": [backend_ref(path, port_number)]}
+
+
+def grpc_route_rule(path, port_number) -> dict:
+    """A gRPC path is /, /<service>/ or /<service>/<method>: every call, a service's, or one method."""
+    rule = {"backendRefs": [backend_ref(path, port_number)]}
+    service, _, method = path.path.strip("/").partition("/")
+    if service:
+        rule["matches"] = [{"method": {"type": "Exact", "service": service, **({"method": method} if method else {})}}]
+    return rule
+
+
+def gateway_api_routes(spec: RouteSpec, gateway, owner: str, port_number) -> list[dict]:
+    """The route as Gateway API objects: per host, an HTTPRoute for its http, https, ws and wss
+    rules and a GRPCRoute for its grpc rules (16 paths each at most), attached to its gateway's
+    Gateway on the listener the protocol needs: plain HTTP, or the HTTPS listener of the host.
+    `port_number(service, name)` turns a named port into its number, which a backendRef needs.
+    The route's annotations are left off: a controller would read them as its configuration."""
+    groups: dict[tuple, list] = {}
+    for rule in spec.rules:
+        kind = "GRPCRoute" if rule.protocol == "grpc" else "HTTPRoute"
+        listener = https_listener(rule.host) if rule.protocol in TLS_PROTOCOLS else HTTP_LISTENER
+        make = grpc_route_rule if kind == "GRPCRoute" else http_route_rule
+        groups.setdefault((kind, rule.host, listener), []).extend(make(path, port_number) for path in rule.paths)
+    objects = []
+    for (kind, host, listener), rules in groups.items():
+        for start in range(0, len(rules), MOST_RULES):
+            name = spec.name if not objects else f"{spec.name}-{len(objects)}"
+            objects.append(
+                {
+                    "apiVersion": GATEWAY_API,
+                    "kind": kind,
+                    "metadata": metadata(spec, owner, name, {}),
+                    "spec": {
+                        "parentRefs": [
+                            {"group": GATEWAY_GROUP, "kind": "Gateway", "name": NAME, "sectionName": listener}
+                        ],
+                        "hostnames": [host],
+                        "rules": rules[start : start + MOST_RULES],
+                    },
+                }
+            )
+    return objects

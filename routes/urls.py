@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("projects/<slug:name>/routes/<slug:route>/edit-yaml/", views.route_edit_yaml, name="route-edit-yaml"),
     path("projects/<slug:name>/routes/<slug:route>/delete/", views.route_delete, name="route-delete"),
+    path(
+        "projects/<slug:name>/routes/<slug:route>/gateway-api/",
+        views.route_gateway_api_preview,
+        name="route-gateway-api",
+    ),
 ]

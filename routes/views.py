@@ -1,6 +1,7 @@
 """Route pages: the list, the three-step Create wizard, the detail page with Click to visit,
 and the Edit info / rules / annotations / YAML and Delete dialogs."""
 
+import yaml
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -367,6 +368,16 @@ def route_detail(request, name, route):
         return render(request, "routes/partials/route_status.html", context)
     context["events"], context["events_trouble"] = route_events(found)
     return render(request, "routes/route_detail.html", context)
+
+
+@login_required
+def route_gateway_api_preview(request, name, route):
+    """The route as Gateway API objects, read-only: what serving it through the Gateway API would
+    apply, whatever its gateway serves today."""
+    found = services.route_in_reach(request.user, name, route, "view_routes")
+    manifests, notes = yaml_mapping.gateway_api_preview(found)
+    text = yaml.safe_dump_all(manifests, sort_keys=False)
+    return render(request, "routes/partials/gateway_api_preview.html", {"route": found, "text": text, "notes": notes})
 
 
 # The dialogs

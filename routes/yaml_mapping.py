@@ -10,10 +10,10 @@ import re
 import yaml
 from django.core.exceptions import ValidationError
 
-from console.cluster import PREFIX
+from console.cluster import PREFIX, ClusterError
 from gateways import flavors, policy
-from gateways.models import AnnotationAllowance
-from routes import hosts, render
+from gateways.models import AnnotationAllowance, Gateway
+from routes import hosts, live, render
 from routes import spec as route_spec
 from routes.validators import TLS_PROTOCOLS
 
@@ -60,9 +60,35 @@ def listing(obj, where: str) -> list:
 
 
 def manifests_of(route, gateway, ingress_routes: bool) -> list[dict]:
+    """The route as an Ingress (or a Traefik gateway's IngressRoutes), the form Edit YAML edits."""
     spec = route_spec.from_route(route)
     spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
-    return render.manifests(spec, gateway, route.owner, ingress_routes)
+    return render.ingress_manifests(spec, gateway, route.owner, ingress_routes)
+
+
+def gateway_api_preview(route) -> tuple[list[dict], list[str]]:
+    """The route as Gateway API objects (what serving it through the Gateway API would apply), with
+    notes on what the preview could not settle: a backendRef needs a port's number where the route
+    names it, and only the project's Services know the numbers."""
+    gateway = route.gateway or Gateway(project=route.project, enabled=False)
+    spec = route_spec.from_route(route)
+    spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
+    notes, numbers = [], None
+    if any(isinstance(path.port, str) for rule in spec.rules for path in rule.paths):
+        try:
+            numbers = live.named_ports(route.namespace)
+        except ClusterError as error:
+            notes.append(f"The Services' port numbers could not be read, so named ports are shown: {error.message}")
+
+    def port_number(service: str, name: str) -> int | str:
+        if numbers is not None and (service, name) in numbers:
+            return numbers[(service, name)]
+        if numbers is not None:
+            notes.append(f"Service {service} has no port named {name}: a backendRef needs the port's number.")
+        return name
+
+    objects = render.gateway_api_routes(spec, gateway, route.owner, port_number)
+    return objects, list(dict.fromkeys(notes))
 
 
 def manifest_yaml(route, gateway, ingress_routes: bool = False) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -113,15 +114,16 @@ class ControlPlane:
         log = (self.state / "kube-apiserver.log").open("ab")
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         (self.state / "kube-apiserver.pid").write_text(str(process.pid))
-        wait_for(self._answers, timeout=60, what="kube-apiserver to answer again")
+        wait_for(lambda: api_answers("/version"), timeout=60, what="kube-apiserver to answer again")
 
-    @staticmethod
-    def _answers() -> bool:
-        try:
-            cluster.request("GET", "/version")
-        except cluster.ClusterError:
-            return False
-        return True
+
+def api_answers(path: str) -> bool:
+    """Whether the API server answers `path` (is up; serves an API group)."""
+    try:
+        cluster.request("GET", path)
+    except cluster.ClusterError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -547,6 +549,21 @@ def ingress_route_crd(control_plane):
     yield
     cluster.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", "ingressroutes.traefik.io")
     wait_for(lambda: crd_served(False), what="the IngressRoute CRD to be gone")
+
+
+@pytest.fixture(scope="session")
+def gateway_api_crds(control_plane):
+    """The Gateway API's standard-channel CRDs, as the local node installs them (scripts/images/
+    gateway-api-crds.sh, the version Traefik implements); without a node, installed here and left
+    for the rest of the session."""
+    if not control_plane.node:
+        path = subprocess.run(
+            [ROOT / "scripts" / "images" / "gateway-api-crds.sh"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for crd in yaml.safe_load_all(Path(path).read_text()):
+            if crd:
+                cluster.apply(crd)
+    wait_for(lambda: api_answers("/apis/gateway.networking.k8s.io/v1"), what="the Gateway API to be served")
 
 
 # Browser tests: Playwright driving Debian's Chromium.

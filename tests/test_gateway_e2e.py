@@ -278,3 +278,54 @@ def test_a_route_priority_decides_between_overlapping_paths(shop):
         what="the / route's priority to win",
     )
     assert outranked.json["path"] == "/catalogue/socks"
+
+
+HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
+INGRESS_ROUTE = ("traefik.io/v1alpha1", "IngressRoute")
+
+
+def served_as(project, name: str, kind: tuple[str, str], other: tuple[str, str]) -> bool:
+    """Whether route `name` is in the cluster as `kind`, with nothing left of the `other` kind."""
+    return bool(cluster.get(*kind, name, project.namespace)) and not cluster.get(*other, name, project.namespace)
+
+
+def test_routes_through_the_gateway_api_are_served_and_stay_served_across_a_switch_both_ways(shop, gateway_api_crds):
+    """http and https (the host's certificate, from the Gateway's HTTPS listener) through HTTPRoutes
+    attached to the gateway's Gateway; then the gateway goes back to Ingress and forth again."""
+    gateway = gateway_services.configure_gateway(shop, route_api="gateway-api")
+    ready_gateway(gateway.pk)
+    address, http_port, https_port = gateway_of(shop)
+    secret = tls_secret_manifest(shop.namespace, "gw-tls", ["gw-secure.example.com"])
+    cluster.apply(secret)
+    rules = [
+        {"host": "gw.example.com", "paths": paths(("/", "front-end"), ("/catalogue", "catalogue"))},
+        {
+            "host": "gw-secure.example.com",
+            "protocol": "https",
+            "tls_secret": "gw-tls",
+            "paths": paths(("/", "front-end")),
+        },
+    ]
+    ready_route(shop, {"name": "gw", "rules": rules})
+    assert served_as(shop, "gw", HTTP_ROUTE, INGRESS_ROUTE)
+    gw = cluster.get("gateway.networking.k8s.io/v1", "Gateway", "kubeconsole-gateway", shop.namespace)
+    assert [listener.get("hostname") for listener in gw["spec"]["listeners"]] == [None, "gw-secure.example.com"]
+
+    def both_served():
+        front = served(address, http_port, "gw.example.com", "/basket")
+        catalogue = served(address, http_port, "gw.example.com", "/catalogue/socks")
+        secure = served(address, https_port, "gw-secure.example.com", tls=True)
+        return front and catalogue and secure and secure.certificate == der_of(pem_of(secret)) and (front, catalogue)
+
+    front, catalogue = wait_for(both_served, what="the HTTPRoutes to be served by Traefik's Gateway provider")
+    assert (front.json["service"], front.json["path"], catalogue.json["service"]) == (
+        "front-end",
+        "/basket",
+        "catalogue",
+    )
+
+    for api, kind, other in (("ingress", INGRESS_ROUTE, HTTP_ROUTE), ("gateway-api", HTTP_ROUTE, INGRESS_ROUTE)):
+        gateway_services.configure_gateway(shop, route_api=api)
+        wait_for(lambda kind=kind, other=other: served_as(shop, "gw", kind, other), what=f"the route as {kind[1]}")
+        ready_gateway(gateway.pk)
+        wait_for(both_served, timeout=90, what=f"the route to be served again as {kind[1]}")

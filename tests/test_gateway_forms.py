@@ -59,6 +59,9 @@ def logged_in(username) -> Client:
         ({"config": {"read-timeout": "soon"}}, "config", "from 1 to 3600"),
         ({"config": {"body-size": "10g;"}}, "config", "not a body size"),
         ({"flavor": "traefik", "config": {"body-size": "10m"}}, "config", "Traefik does not support"),
+        ({"route_api": "gateway-api"}, "route_api", "does not implement the Gateway API"),  # nginx-inc
+        ({"flavor": "ingress-nginx", "route_api": "gateway-api"}, "route_api", "choose Traefik"),
+        ({"flavor": "traefik", "route_api": "httproute"}, "route_api", "not a valid choice"),
         ({"default_domain": "Example.COM"}, "default_domain", "lowercase"),
         ({"default_domain": "a..b"}, "default_domain", "empty part"),
         ({"external_address": "10.0.0.1:80"}, "external_address", "not valid"),

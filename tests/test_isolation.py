@@ -67,6 +67,7 @@ ENDPOINTS = {
     "/projects/{name}/routes/{route}/edit-annotations/": {"GET": "edit_route", "POST": "edit_route"},
     "/projects/{name}/routes/{route}/edit-yaml/": {"GET": "edit_route", "POST": "edit_route"},
     "/projects/{name}/routes/{route}/delete/": {"GET": "delete_route", "POST": "delete_route"},
+    "/projects/{name}/routes/{route}/gateway-api/": {"GET": "view_routes"},
     # The API, as the OpenAPI schema lists it.
     "/api/v1/users/": {"GET": "manage_users", "POST": "manage_users"},
     "/api/v1/users/{username}/": {"GET": "manage_users", "PATCH": "manage_users"},

@@ -8,10 +8,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
+from console import cluster
 from gateways import services as gateway_services
 from routes import services as route_services
 from routes.models import HostClaim, Route
 from tenants.models import AuditEntry
+from tests.conftest import backend_service
 
 pytestmark = pytest.mark.cluster
 
@@ -233,6 +235,29 @@ def test_viewers_cannot_create_edit_or_delete_routes(shop, django_capture_on_com
     assert queued == []
     assert client.get(f"/api/v1/projects/{shop.name}/routes/front-end/").status_code == 200
     assert client.get(f"/api/v1/projects/{shop.name}/routes/front-end/manifest/").status_code == 200
+
+
+def test_any_reader_sees_the_route_as_gateway_api_objects_with_named_ports_resolved(shop):
+    cluster.apply(backend_service(shop.namespace, "front-end"))  # its port 80 is named "http"
+    body = route_body(protocol="https", tls_secret="good-tls", host="secure.example.com", port="http")
+    body["rules"].append(
+        {"host": "shop.example.com", "protocol": "http", "paths": [{"path": "/", "service": "gone", "port": "web"}]}
+    )
+    assert client_for("olga").post(f"/api/v1/projects/{shop.name}/routes/", body, format="json").status_code == 201
+    url = f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"
+
+    answer = client_for("vera").get(url, {"as": "gateway-api"}).json()
+    secure, plain = answer["manifests"]
+    assert (secure["kind"], secure["spec"]["hostnames"]) == ("HTTPRoute", ["secure.example.com"])
+    assert secure["spec"]["rules"][0]["backendRefs"][0]["port"] == 80  # the number of the port named http
+    assert secure["spec"]["parentRefs"][0]["sectionName"].startswith("https-")
+    assert plain["spec"]["parentRefs"][0]["sectionName"] == "http"
+    assert answer["notes"] == ["Service gone has no port named web: a backendRef needs the port's number."]
+    assert client_for("vera").get(url).json()["manifests"][0]["kind"] == "Ingress"  # what is applied is unchanged
+    refused = client_for("vera").get(url, {"as": "httproute"})
+    assert refused.status_code == 400 and "gateway-api" in refused.json()["as"][0]
+    hidden = f"/api/v1/projects/{shop.name}-hidden/routes/front-end/manifest/"
+    assert client_for("vera").get(hidden, {"as": "gateway-api"}).status_code == 404
 
 
 def test_routes_of_another_workspace_answer_404(shop):

@@ -18,6 +18,11 @@ class GatewaySerializer(serializers.ModelSerializer):
 
     access_mode = serializers.ChoiceField(choices=flavors.ACCESS_MODES, default=flavors.NODE_PORT)
     flavor = serializers.ChoiceField(choices=flavors.FLAVOR_CHOICES, default=flavors.NGINX_INC)
+    route_api = serializers.ChoiceField(
+        choices=flavors.ROUTE_APIS,
+        default=flavors.INGRESS_API,
+        help_text="gateway-api: routes become HTTPRoutes and GRPCRoutes (Traefik only).",
+    )
     replicas = serializers.IntegerField(default=1)
     service_annotations = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
     tracing = serializers.BooleanField(default=False)

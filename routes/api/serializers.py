@@ -140,3 +140,6 @@ class SecretSerializer(serializers.Serializer):
 
 class ManifestSerializer(serializers.Serializer):
     manifests = serializers.ListField(child=serializers.DictField(), help_text="The objects as they will be applied.")
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="What a Gateway API preview could not settle (named ports)."
+    )

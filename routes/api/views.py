@@ -1,7 +1,8 @@
 """The routes API: thin views over routes.services, with the permission table's checks."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -128,14 +129,28 @@ class RouteDetailView(APIView):
 
 
 class RouteManifestView(APIView):
-    """The Ingress (or IngressRoutes) as the worker will apply them."""
+    """The Ingress (or IngressRoutes) as the worker will apply them; with ?as=gateway-api, the
+    route as Gateway API objects instead (a preview), with notes on what it could not settle."""
 
-    @extend_schema(responses=ManifestSerializer)
+    @extend_schema(
+        responses=ManifestSerializer,
+        parameters=[
+            OpenApiParameter(
+                "as", str, enum=["applied", "gateway-api"], description="gateway-api: the HTTPRoutes and GRPCRoutes"
+            )
+        ],
+    )
     def get(self, request, name, route):
         found = services.route_in_reach(request.user, name, route, "view_routes")
+        shown_as = request.query_params.get("as", "applied")
+        if shown_as not in ("applied", "gateway-api"):
+            raise ValidationError({"as": ['"applied" (the default) or "gateway-api".']})
         gateway = found.gateway or Gateway(project=found.project, enabled=False)
+        if shown_as == "gateway-api" or gateway.serves_gateway_api:
+            manifests, notes = yaml_mapping.gateway_api_preview(found)
+            return Response({"manifests": manifests, "notes": notes})
         manifests = yaml_mapping.manifests_of(found, gateway, live.renders_ingress_routes(gateway))
-        return Response({"manifests": manifests})
+        return Response({"manifests": manifests, "notes": []})
 
 
 class ServiceListView(APIView):

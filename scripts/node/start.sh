@@ -18,6 +18,7 @@ started=$(date +%s%N)
 bin=$("$here/../controlplane/build.sh")
 runtime=$("$here/build.sh")
 images=$("$here/../images/build.sh")
+gateway_api_crds=$("$here/../images/gateway-api-crds.sh")
 . "$images/images.env"
 mkdir -p "$node"/{containerd,cni,cni-ipam,registry/_default,kubelet,pod-logs,runc}
 running() { local pid; pid=$(cat "$node/$1.pid" 2>/dev/null) && [ -d "/proc/$pid" ]; }
@@ -157,6 +158,9 @@ running kube-proxy || launch kube-proxy "$bin/kube-proxy" --kubeconfig "$state/k
 kubectl() { "$bin/kubectl" --kubeconfig "$state/kubeconfig" "$@"; }
 # Traefik's CRDs, as a cluster running Traefik has them: routes of Traefik gateways become IngressRoutes.
 kubectl apply --server-side --force-conflicts -f "$images/traefik-crds.yaml" >/dev/null
+# The Gateway API's standard-channel CRDs, at the version Traefik implements: gateways set to serve
+# it get a Gateway, and their routes become HTTPRoutes and GRPCRoutes.
+kubectl apply --server-side --force-conflicts -f "$gateway_api_crds" >/dev/null
 for _ in $(seq 1 240); do
   ready=$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$ready" = True ]; then
