@@ -4,6 +4,7 @@ gateway, host claims decide admission, the answer comes back as conditions and v
 import functools
 import hashlib
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from console import cluster
-from console.conditions import condition
+from console.conditions import cleared, condition
 from console.models import Answer
 from console.reconcile import (
     check_namespace,
@@ -30,12 +31,14 @@ from console.reconcile import (
     wait_for_namespace,
 )
 from gateways import flavors
-from gateways.reconcile import reconcile_gateway
-from routes import hosts, live, render
+from gateways.reconcile import OBSERVE_DELAYS, reconcile_gateway, send_later
+from routes import controller_status, hosts, live, render
 from routes import spec as route_spec
 from routes.claims import admissions, competitors, sync_claims
 from routes.models import Route, RouteRule
 from tenants.reconcile import namespace_ready
+
+log = logging.getLogger(__name__)
 
 # A run over many routes takes their locks and writes their status this many at a time, and keeps
 # this many applies in flight (the API server's own work is the floor; one client waiting for each
@@ -162,7 +165,37 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
             requeue_if_changed(route, route.generation, current.get(route.pk))
     for gateway_id in gateways_lacking_listeners(plans.values(), specs):
         send(reconcile_gateway, gateway_id)
+    for pk, step in plans.items():
+        if results[pk] == ("applied", None) and step.route.gateway.serves_gateway_api:
+            send_later(observe_route, pk, 0)  # the controller answers on the objects a moment later
     return [results[route.pk] for route in routes]
+
+
+@shared_task(name="routes.observe_route", ignore_result=True)
+def observe_route(route_id: int, attempt: int = 0) -> str:
+    """Reads what the gateway's controller wrote on a route's HTTPRoutes and GRPCRoutes and records
+    it as the route's Attached and ResolvedRefs conditions; looks again later, a few times, while
+    the controller has not answered (after that the periodic pass watches it)."""
+    route = Route.objects.filter(pk=route_id, deletion_requested=False).first()
+    recorded = [
+        obj
+        for obj in (route.applied if route else {}).get("objects", [])
+        if obj["kind"] in controller_status.GATEWAY_API_KINDS
+    ]
+    if not recorded:
+        return "nothing to observe"
+    try:
+        live_objects = [cluster.get(obj["apiVersion"], obj["kind"], obj["name"], route.namespace) for obj in recorded]
+    except cluster.ClusterError as error:
+        log.warning("could not observe route %s, the next resync will: %s", route_id, error.message)
+        return "failed"
+    said = controller_status.route_conditions([controller_status.parent_answer(obj or {}) for obj in live_objects])
+    if controller_status.differs(route.conditions, said):
+        Route.record_status(route.pk, said)
+    if any(item["status"] == "Unknown" for item in said) and attempt + 1 < len(OBSERVE_DELAYS):
+        send_later(observe_route, route_id, attempt + 1)
+        return "waiting"
+    return "observed"
 
 
 def gateways_lacking_listeners(steps, specs: dict) -> set[int]:
@@ -179,6 +212,13 @@ def gateways_lacking_listeners(steps, specs: dict) -> set[int]:
 
 
 def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
+    step = _plan(route, spec, refused, traefik_crd, services_of)
+    if not (step.wanted and route.gateway.serves_gateway_api):  # no controller to answer for the route
+        step.conditions += [cleared(type_) for type_ in controller_status.ROUTE_TYPES.values()]
+    return step
+
+
+def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
     gateway = route.gateway
     if not serving(route):
         return parked(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
@@ -360,18 +400,24 @@ def drifted_routes() -> list[int]:
     settled = Route.objects.filter(deletion_requested=False, observed_generation__gte=F("generation"))
     queued = set(settled.filter(ready_reason__in=WAITING_ON_OTHERS).values_list("pk", flat=True))
     in_cluster = live_route_objects()
-    reapply, new_addresses = [], []
-    rows = settled.values_list("pk", "project__name", "applied", "load_balancer")  # a project's namespace is its name
-    for pk, namespace, applied, load_balancer in rows.iterator(chunk_size=2000):
+    reapply, new_addresses, controllers_said = [], [], {}
+    rows = settled.values_list("pk", "project__name", "applied", "load_balancer", "conditions")  # namespace = name
+    for pk, namespace, applied, load_balancer, conditions in rows.iterator(chunk_size=2000):
         recorded = applied.get("objects", [])
         found = [in_cluster.pop((obj["kind"], namespace, obj["name"]), None) for obj in recorded]
         if any(cluster.drifted(obj and obj.seen, record) for obj, record in zip(found, recorded, strict=True)):
             queued.add(pk)
             reapply.append(Route(pk=pk, applied={**applied, "digest": ""}))  # apply again, whatever it renders
-        elif found and found[0].addresses != load_balancer:
+            continue
+        if found and found[0].addresses != load_balancer:
             new_addresses.append(Route(pk=pk, load_balancer=found[0].addresses))
+        if any(obj["kind"] in controller_status.GATEWAY_API_KINDS for obj in recorded):
+            said = controller_status.route_conditions([obj.answer for obj in found])
+            if controller_status.differs(conditions, said):
+                controllers_said[pk] = Answer(said)
     Route.objects.bulk_update(reapply, ["applied"], batch_size=500)
     Route.objects.bulk_update(new_addresses, ["load_balancer"], batch_size=500)
+    Route.record_statuses(controllers_said)
     delete_orphans(in_cluster)  # what no route recorded is left
     return sorted(queued)
 
@@ -383,6 +429,7 @@ class LiveObject(NamedTuple):
     owner: str  # the owner label: which route it belongs to
     seen: cluster.Seen
     addresses: list  # status.loadBalancer.ingress
+    answer: dict | None  # a Gateway API controller's conditions for the gateway (controller_status)
 
 
 def live_route_objects() -> dict[tuple[str, str, str], LiveObject]:
@@ -397,6 +444,7 @@ def live_route_objects() -> dict[tuple[str, str, str], LiveObject]:
                 metadata.get("labels", {}).get(cluster.OWNER, ""),
                 cluster.seen(item),
                 (item.get("status", {}).get("loadBalancer") or {}).get("ingress") or [],
+                controller_status.parent_answer(item) if kind in controller_status.GATEWAY_API_KINDS else None,
             )
     return found
 

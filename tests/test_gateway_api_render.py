@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from console import cluster
 from gateways import render as gateway_render
 from gateways.models import Gateway
-from routes import render
+from routes import controller_status, render
 from routes.spec import RouteSpec
 from tests.test_route_render import OWNER_LABELS, gateway, route, rule
 
@@ -271,3 +271,50 @@ def test_only_a_flavor_that_implements_the_gateway_api_may_serve_it(flavor, db):
         gateway(flavor=flavor, route_api="gateway-api").clean()
     assert "does not implement the Gateway API" in refused.value.message_dict["route_api"][0]
     gateway(flavor="traefik", route_api="gateway-api").clean()
+
+
+def httproute_status(generation: int, *conditions, parent: str = "kubeconsole-gateway") -> dict:
+    said = [
+        {"type": type_, "status": status, "reason": reason, "message": message, "observedGeneration": observed}
+        for type_, status, reason, message, observed in conditions
+    ]
+    return {
+        "metadata": {"generation": generation},
+        "status": {
+            "parents": [
+                {"parentRef": {"name": parent}, "controllerName": "traefik.io/gateway-controller", "conditions": said}
+            ]
+        },
+    }
+
+
+def test_the_controllers_answers_become_the_routes_attached_and_resolved_refs_conditions():
+    served = httproute_status(
+        2, ("Accepted", "True", "Accepted", "", 2), ("ResolvedRefs", "True", "ResolvedRefs", "", 2)
+    )
+    ghost = httproute_status(
+        2,
+        ("Accepted", "True", "Accepted", "", 2),
+        ("ResolvedRefs", "False", "BackendNotFound", "Cannot load HTTPBackendRef shop/ghost: service not found", 2),
+    )
+    stale = httproute_status(
+        3, ("Accepted", "True", "Accepted", "", 2), ("ResolvedRefs", "True", "ResolvedRefs", "", 2)
+    )
+    answers = [controller_status.parent_answer(obj) for obj in (served, ghost, stale)]
+    assert answers[2] == {}  # said of an older generation: not an answer for this one
+    assert controller_status.parent_answer(httproute_status(1, parent="someone-else")) is None
+
+    attached, resolved = controller_status.route_conditions(answers[:2])
+    assert (attached["type"], attached["status"]) == ("Attached", "True")
+    assert (resolved["type"], resolved["status"], resolved["reason"]) == ("ResolvedRefs", "False", "BackendNotFound")
+    assert resolved["message"] == (
+        "Not served: a backend Service does not exist. The controller says: "
+        "Cannot load HTTPBackendRef shop/ghost: service not found"
+    )
+    waiting = controller_status.route_conditions([answers[0], None])
+    assert [c["status"] for c in waiting] == ["Unknown", "Unknown"]  # one object not answered yet
+    assert [c["status"] for c in controller_status.route_conditions([answers[0]])] == ["True", "True"]
+    assert not controller_status.differs(
+        controller_status.route_conditions([answers[0]]), controller_status.route_conditions([answers[0]])
+    )
+    assert controller_status.differs([], waiting)

@@ -10,6 +10,7 @@ import grpc
 import pytest
 import websocket
 from django.db import connection
+from django.test import Client
 from google.protobuf import wrappers_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -135,42 +136,63 @@ def test_https_presents_the_routes_certificate_for_its_host(shop):
     assert ask(address, https_port, "other.example.com", tls=True).certificate != ours  # chosen by SNI
 
 
-def test_websockets_echo_through_the_gateway(shop):
-    address, http_port, https_port = gateway_of(shop)
-    cluster.apply(tls_secret_manifest(shop.namespace, "chat-tls", ["chat.example.com"]))
-    rules = [
+def websocket_echo(url: str, host: str, message: str) -> str:
+    """What a websocket at `url` (through the gateway, for `host`) answers to `message`."""
+    tls = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False, "server_hostname": host}
+    connection = websocket.create_connection(url, host=host, timeout=5, sslopt=tls if url.startswith("wss") else None)
+    connection.send(message)
+    reply = connection.recv()
+    connection.close()
+    return reply
+
+
+def chat_rules(project) -> list[dict]:
+    """A wss rule to front-end and a ws rule to catalogue."""
+    cluster.apply(tls_secret_manifest(project.namespace, "chat-tls", ["chat.example.com"]))
+    return [
         {"host": "chat.example.com", "protocol": "wss", "tls_secret": "chat-tls", "paths": paths(("/", "front-end"))},
         {"host": "live.example.com", "protocol": "ws", "paths": paths(("/", "catalogue"))},
     ]
-    ready_route(shop, {"name": "chat", "rules": rules})
-    wait_for(lambda: served(address, http_port, "live.example.com"), what="the ws rule to be served")
 
-    plain = websocket.create_connection(f"ws://{address}:{http_port}/socket", host="live.example.com", timeout=5)
-    plain.send("hello")
-    reply = plain.recv()
-    plain.close()
-    assert reply.startswith("catalogue-") and reply.endswith(": hello")  # the catalogue pod echoed it
 
-    secure = websocket.create_connection(
-        f"wss://{address}:{https_port}/socket",
-        host="chat.example.com",
-        timeout=5,
-        sslopt={"cert_reqs": ssl.CERT_NONE, "check_hostname": False, "server_hostname": "chat.example.com"},
+def assert_chats(address: str, http_port: int, https_port: int) -> None:
+    reply = wait_for(
+        lambda: (
+            served(address, http_port, "live.example.com")
+            and websocket_echo(f"ws://{address}:{http_port}/socket", "live.example.com", "hello")
+        ),
+        what="the ws rule to be served",
     )
-    secure.send("over tls")
-    reply = secure.recv()
-    secure.close()
+    assert reply.startswith("catalogue-") and reply.endswith(": hello")  # the catalogue pod echoed it
+    reply = wait_for(
+        lambda: (
+            served(address, https_port, "chat.example.com", tls=True)
+            and websocket_echo(f"wss://{address}:{https_port}/socket", "chat.example.com", "over tls")
+        ),
+        what="the wss rule to be served",
+    )
     assert reply.startswith("front-end-") and reply.endswith(": over tls")
 
 
-def test_grpc_health_and_echo_through_the_gateway(shop):
-    address, _, https_port = gateway_of(shop)
-    host = "rpc.example.com"
-    secret = tls_secret_manifest(shop.namespace, "rpc-tls", [host])
-    cluster.apply(secret)
-    rule = {"host": host, "protocol": "grpc", "tls_secret": "rpc-tls", "paths": paths(("/", "front-end"), port=9090)}
-    ready_route(shop, {"name": "rpc", "rules": [rule]})
+def test_websockets_echo_through_the_gateway(shop):
+    address, http_port, https_port = gateway_of(shop)
+    ready_route(shop, {"name": "chat", "rules": chat_rules(shop)})
+    assert_chats(address, http_port, https_port)
 
+
+def rpc_rule(project, host: str) -> tuple[dict, dict]:
+    """A grpc rule for `host` to front-end's gRPC port, and its TLS secret."""
+    secret = tls_secret_manifest(project.namespace, "rpc-tls", [host])
+    cluster.apply(secret)
+    return {
+        "host": host,
+        "protocol": "grpc",
+        "tls_secret": "rpc-tls",
+        "paths": paths(("/", "front-end"), port=9090),
+    }, secret
+
+
+def assert_grpc_echoes(address: str, https_port: int, host: str, secret: dict) -> None:
     credentials = grpc.ssl_channel_credentials(root_certificates=pem_of(secret))
     options = [("grpc.ssl_target_name_override", host), ("grpc.default_authority", host)]
     with grpc.secure_channel(f"{address}:{https_port}", credentials, options=options) as channel:
@@ -194,6 +216,13 @@ def test_grpc_health_and_echo_through_the_gateway(shop):
         reply = echo(wrappers_pb2.StringValue(value="ping"), timeout=5).value
     # TLS ended at the gateway, which spoke h2c to the backend.
     assert reply.startswith("front-end/front-end-") and reply.endswith(f"({host}): ping")
+
+
+def test_grpc_health_and_echo_through_the_gateway(shop):
+    address, _, https_port = gateway_of(shop)
+    rule, secret = rpc_rule(shop, "rpc.example.com")
+    ready_route(shop, {"name": "rpc", "rules": [rule]})
+    assert_grpc_echoes(address, https_port, "rpc.example.com", secret)
 
 
 def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop):
@@ -329,3 +358,52 @@ def test_routes_through_the_gateway_api_are_served_and_stay_served_across_a_swit
         wait_for(lambda kind=kind, other=other: served_as(shop, "gw", kind, other), what=f"the route as {kind[1]}")
         ready_gateway(gateway.pk)
         wait_for(both_served, timeout=90, what=f"the route to be served again as {kind[1]}")
+
+
+def test_websockets_and_grpc_through_the_gateway_api(shop, gateway_api_crds):
+    """ws and wss through HTTPRoutes, gRPC through a GRPCRoute on its host's HTTPS listener (Traefik
+    speaks h2c to the backend)."""
+    gateway = gateway_services.configure_gateway(shop, route_api="gateway-api")
+    ready_gateway(gateway.pk)
+    address, http_port, https_port = gateway_of(shop)
+    rule, secret = rpc_rule(shop, "rpc-gw.example.com")
+    ready_route(shop, {"name": "chat", "rules": chat_rules(shop)})
+    ready_route(shop, {"name": "rpc", "rules": [rule]})
+    assert served_as(shop, "chat", HTTP_ROUTE, INGRESS_ROUTE)
+    assert cluster.get("gateway.networking.k8s.io/v1", "GRPCRoute", "rpc", shop.namespace)
+    assert_chats(address, http_port, https_port)
+    assert_grpc_echoes(address, https_port, "rpc-gw.example.com", secret)
+
+
+def test_the_controllers_answer_shows_on_the_route(shop, gateway_api_crds, platform_admin):
+    """Traefik's Accepted and ResolvedRefs on the HTTPRoutes become the route's Attached and
+    ResolvedRefs conditions: True for a served route, BackendNotFound for a Service that does not exist."""
+    gateway = gateway_services.configure_gateway(shop, route_api="gateway-api")
+    ready_gateway(gateway.pk)
+    seen = route_services.create_route(
+        shop, {"name": "seen", "rules": [{"host": "seen.example.com", "paths": paths(("/", "front-end"))}]}
+    )
+    ghost = route_services.create_route(
+        shop, {"name": "ghost", "rules": [{"host": "ghost.example.com", "paths": paths(("/", "ghost"))}]}
+    )
+
+    def said(route, type_):
+        return Route.objects.get(pk=route.pk).condition(type_) or {}
+
+    wait_for(
+        lambda: said(seen, "Attached").get("status") == "True" and said(seen, "ResolvedRefs").get("status") == "True",
+        what="the controller to attach the served route",
+    )
+    refused = wait_for(
+        lambda: said(ghost, "ResolvedRefs").get("reason") == "BackendNotFound" and said(ghost, "ResolvedRefs"),
+        what="the controller to say the ghost route's backend is missing",
+    )
+    assert refused["status"] == "False" and "ghost" in refused["message"]
+    assert said(ghost, "Attached").get("status") == "True"  # attached, but with nowhere to send requests
+    browser = Client()
+    browser.force_login(platform_admin, backend="django.contrib.auth.backends.ModelBackend")
+    page = browser.get(f"/projects/{shop.name}/routes/ghost/").content.decode()
+    assert "ResolvedRefs" in page and "a backend Service does not exist" in page
+
+    gateway_services.configure_gateway(shop, route_api="ingress")  # no controller answers for an Ingress
+    wait_for(lambda: not said(seen, "Attached"), what="the route's controller conditions to go")
