@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Through the controller: how long the local node takes to start, a Traefik gateway to be Ready,
-and a new route to answer through it.
+and a new route to answer through it, as an Ingress and through the Gateway API.
 
     .venv/bin/python bench/node.py            # 20 routes, one after another
     .venv/bin/python bench/node.py --small    # 3 routes (the test suite runs this)
@@ -9,7 +9,9 @@ Needs root (the local cluster runs a node only then). Starts its own stack with 
 PostgreSQL, a Celery worker, gunicorn), gives a project the demo backend, enables a NodePort
 Traefik gateway through the API and times it to Ready (1 of 1 replicas), then creates routes
 through the API one after another and times each from the API's answer to its first 200 through
-the gateway's node port. Prints a table; exits non-zero when something never happened."""
+the gateway's node port; then switches the gateway to the Gateway API and does the same with as
+many new routes, which become HTTPRoutes. Prints a table; exits non-zero when something never
+happened."""
 
 import argparse
 import os
@@ -38,6 +40,59 @@ def gateway_ready(api: requests.Session, url: str) -> dict | None:
     gateway = api.get(url, timeout=5).json()
     ready = next((c for c in gateway["status"]["conditions"] if c["type"] == "Ready"), {})
     return gateway if ready.get("status") == "True" and gateway["status"]["ready_replicas"] >= 1 else None
+
+
+def switched(namespace: str, count: int) -> bool:
+    """Whether the first `count` routes are HTTPRoutes now, their IngressRoutes gone."""
+    from console import cluster
+
+    return all(
+        cluster.get("gateway.networking.k8s.io/v1", "HTTPRoute", f"i{index}", namespace)
+        and not cluster.get("traefik.io/v1alpha1", "IngressRoute", f"i{index}", namespace)
+        for index in range(count)
+    )
+
+
+def rolled_out(namespace: str) -> bool:
+    """Whether the controller's Deployment runs its new configuration alone (the old pod gone)."""
+    from console import cluster
+    from gateways.render import NAME
+
+    deployment = cluster.get("apps/v1", "Deployment", NAME, namespace)
+    status, wanted = deployment.get("status") or {}, deployment["spec"]["replicas"]
+    return (
+        status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+        and status.get("updatedReplicas") == status.get("readyReplicas") == status.get("replicas") == wanted
+    )
+
+
+def time_routes(results, api: requests.Session, base: str, where: tuple[str, int], prefix: str, count: int, kind: str):
+    """Creates `count` routes through the API one after another and times each from the API's
+    answer to its first 200 through the gateway."""
+    address, port = where
+    latencies = []
+    for index in range(count):
+        name = f"{prefix}{index}"
+        host = f"{name}.example.com"
+        body = {"name": name, "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}]}
+        created = api.post(f"{base}/api/v1/projects/shop/routes/", json=body, timeout=10)
+        if created.status_code != 201:
+            results.problem(f"route {name} was refused: {created.status_code} {created.text[:200]}")
+            continue
+        began = time.monotonic()
+        deadline = began + TIMEOUT
+        while not through_gateway(address, port, host):
+            if time.monotonic() > deadline:
+                results.problem(f"route {name} never answered through the gateway")
+                break
+            time.sleep(0.05)
+        else:
+            latencies.append(time.monotonic() - began)
+    if latencies:
+        title = f"Route as {kind} through Traefik"
+        results.add(title, f"route created -> first 200 ({len(latencies)} routes), p50", ms(percentile(latencies, 0.5)))
+        results.add("", "p95", ms(percentile(latencies, 0.95)))
+        results.add("", "max", ms(max(latencies)))
 
 
 def main() -> int:
@@ -93,32 +148,24 @@ def main() -> int:
         gateway = gateway_ready(api, gateway_url)
         address, port = gateway["status"]["addresses"][0], gateway["status"]["node_ports"]["http"]
 
-        stack.log(f"{count} routes, one after another")
-        latencies = []
-        for index in range(count):
-            host = f"r{index}.example.com"
-            body = {
-                "name": f"r{index}",
-                "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
-            }
-            created = api.post(f"{stack.url}/api/v1/projects/shop/routes/", json=body, timeout=10)
-            if created.status_code != 201:
-                results.problem(f"route r{index} was refused: {created.status_code} {created.text[:200]}")
-                continue
-            began = time.monotonic()
-            deadline = began + TIMEOUT
-            while not through_gateway(address, port, host):
-                if time.monotonic() > deadline:
-                    results.problem(f"route r{index} never answered through the gateway")
-                    break
-                time.sleep(0.05)
-            else:
-                latencies.append(time.monotonic() - began)
-        if latencies:
-            measure = f"route created -> first 200 through Traefik ({len(latencies)} routes)"
-            results.add("Route through the controller", f"{measure}, p50", ms(percentile(latencies, 0.5)))
-            results.add("", "p95", ms(percentile(latencies, 0.95)))
-            results.add("", "max", ms(max(latencies)))
+        stack.log(f"{count} routes as Ingress (IngressRoutes), one after another")
+        time_routes(results, api, stack.url, (address, port), "i", count, "IngressRoute")
+        stack.log("switching the gateway to the Gateway API")
+        began = time.monotonic()
+        body = {"flavor": "traefik", "access_mode": "NodePort", "route_api": "gateway-api"}
+        answer = api.put(gateway_url, json={**body, "generation": gateway["generation"]}, timeout=10)
+        answer.raise_for_status()
+        wait_until(lambda: switched("shop", count) and rolled_out("shop"), TIMEOUT, "the switch and the new controller")
+        wait_until(
+            lambda: all(through_gateway(address, port, f"i{index}.example.com") for index in range(count)),
+            TIMEOUT,
+            "every route to be served again, as HTTPRoutes",
+        )
+        results.add(
+            "", f"switched to the Gateway API -> all {count} routes served again", f"{time.monotonic() - began:.1f} s"
+        )
+        stack.log(f"{count} routes as HTTPRoutes, one after another")
+        time_routes(results, api, stack.url, (address, port), "g", count, "HTTPRoute")
     print()
     print(results.table())
     for problem in results.problems:
