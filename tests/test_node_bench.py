@@ -22,4 +22,9 @@ def test_the_node_benchmark_runs_through_the_controller(node):
     report = run_benchmark("node.py", "--small")
     assert re.search(r"\| of which the node, to Ready \| \d+\.\d s \|", report), report
     assert re.search(r"\| enabled through the API -> Ready, 1 of 1 \| \d+\.\d s \|", report), report
-    assert re.search(r"first 200 through Traefik \(3 routes\), p50 \| \d+\.\d ms \|", report), report
+    for kind in ("IngressRoute", "HTTPRoute"):  # routes as IngressRoutes, then new ones after the switch
+        assert re.search(
+            rf"\| Route as {kind} through Traefik \| route created -> first 200 \(3 routes\), p50 \| \d+\.\d ms \|",
+            report,
+        ), report
+    assert re.search(r"\| switched to the Gateway API -> all 3 routes served again \| \d+\.\d s \|", report), report
