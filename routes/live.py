@@ -114,15 +114,20 @@ def gateway_api_served(fresh: bool = False) -> bool:
     return cluster.serves(GATEWAY_API, fresh)
 
 
-def named_ports(namespace: str, services_of=services) -> dict[tuple[str, str], int]:
-    """{(service, port name): number} of the namespace's Services: a Gateway API backendRef needs
-    the number where a route names the port."""
-    return {
+def port_numbers(spec, services_of=services) -> tuple[dict[tuple[str, str], int], list[tuple[str, str]]]:
+    """The numbers of the ports a route spec names, {(service, port name): number}, and the
+    (service, port name) pairs its namespace's Services do not have: a Gateway API backendRef needs
+    the number. No read when the route names no port; a ClusterError when the cluster cannot say."""
+    named = [(path.service, path.port) for rule in spec.rules for path in rule.paths if isinstance(path.port, str)]
+    if not named:
+        return {}, []
+    numbers = {
         (service["name"], port["name"]): port["port"]
-        for service in services_of(namespace)
+        for service in services_of(spec.namespace)
         for port in service["ports"]
         if port["name"]
     }
+    return numbers, [pair for pair in dict.fromkeys(named) if pair not in numbers]
 
 
 def renders_ingress_routes(gateway, fresh: bool = False) -> bool:

@@ -149,6 +149,9 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
         except PermissionError as error:
             answers[route.pk] = refusal(Route, route.pk, error)
             results[route.pk] = ("refused", None)
+        except cluster.ClusterError as error:  # a read the plan needed failed: this route alone retries
+            answers[route.pk] = Answer(failed_conditions(error))
+            results[route.pk] = ("failed", error)
     for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
         step = plans[pk]
         if isinstance(done, cluster.ClusterError):
@@ -235,16 +238,14 @@ def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> P
             condition("Ready", False, "HostAlreadyClaimed", refused),
         ]
         return Plan(route, [], conditions, [], "not admitted")
-    port_number = None
+    numbers = {}
     if gateway.serves_gateway_api:
-        numbers, unknown = port_numbers(spec, services_of)
+        numbers, unknown = live.port_numbers(spec, services_of)
         if unknown:
-            message = f"A Gateway API route needs port numbers; not found in this project (yet): {', '.join(unknown)}."
+            names = ", ".join(f"{service}:{port}" for service, port in unknown)
+            message = f"A Gateway API route needs port numbers; not found in this project (yet): {names}."
             return parked(route, "BackendNotFound", message)
-        port_number = lambda service, name: numbers[(service, name)]  # noqa: E731 - the renderer's lookup
-    wanted = render.manifests(
-        spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK, port_number
-    )
+    wanted = render.manifests(spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK, numbers)
     check_namespace(wanted, route.namespace)
     conditions = [
         accepted,
@@ -253,18 +254,6 @@ def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> P
         ready_condition(route, spec, gateway, services_of),
     ]
     return Plan(route, wanted, conditions, hosts.visit_addresses(spec, gateway), "applied")
-
-
-def port_numbers(spec, services_of) -> tuple[dict, list[str]]:
-    """The numbers of the ports a route names, and the service:port names not found."""
-    named = [(path.service, path.port) for rule in spec.rules for path in rule.paths if isinstance(path.port, str)]
-    if not named:
-        return {}, []
-    try:
-        numbers = live.named_ports(spec.namespace, services_of)
-    except cluster.ClusterError:
-        numbers = {}
-    return numbers, [f"{service}:{port}" for service, port in named if (service, port) not in numbers]
 
 
 def parked(route: Route, reason: str, message: str) -> Plan:

@@ -161,13 +161,13 @@ def ingress_routes(spec: RouteSpec, gateway, owner: str) -> list[dict]:
 
 
 def manifests(
-    spec: RouteSpec, gateway, owner: str, ingress_routes_served: bool = False, port_number=None
+    spec: RouteSpec, gateway, owner: str, ingress_routes_served: bool = False, port_numbers: dict | None = None
 ) -> list[dict]:
     """What to apply for a route: HTTPRoutes and GRPCRoutes when its gateway serves the Gateway API
-    (`port_number(service, name)` gives a named port's number), Traefik IngressRoutes when the
-    gateway runs Traefik and the cluster serves their CRD, otherwise one Ingress."""
+    (`port_numbers`: the numbers of the ports it names, live.port_numbers), Traefik IngressRoutes
+    when the gateway runs Traefik and the cluster serves their CRD, otherwise one Ingress."""
     if gateway.serves_gateway_api:
-        return gateway_api_routes(spec, gateway, owner, port_number)
+        return gateway_api_routes(spec, gateway, owner, port_numbers or {})
     return ingress_manifests(spec, gateway, owner, ingress_routes_served)
 
 
@@ -189,37 +189,38 @@ def tls_hosts(spec: RouteSpec) -> dict[str, str]:
 
 # Written out as the API server defaults them, so that what the console applies is what it reads
 # back: an apply that owns its spec outright then finds nothing to take back.
-def backend_ref(path, port_number) -> dict:
-    port = path.port if isinstance(path.port, int) else port_number(path.service, path.port)
+def backend_ref(path, port_numbers) -> dict:
+    port = path.port if isinstance(path.port, int) else port_numbers.get((path.service, path.port), path.port)
     return {"group": "", "kind": "Service", "name": path.service, "port": port, "weight": 1}
 
 
-def http_route_rule(path, port_number) -> dict:
+def http_route_rule(path, port_numbers) -> dict:
     kind = "Exact" if path.path_type == "Exact" else "PathPrefix"
-    return {"matches": [{"path": {"type": kind, "value": path.path}}], "backendRefs": [backend_ref(path, port_number)]}
+    return {"matches": [{"path": {"type": kind, "value": path.path}}], "backendRefs": [backend_ref(path, port_numbers)]}
 
 
-def grpc_route_rule(path, port_number) -> dict:
+def grpc_route_rule(path, port_numbers) -> dict:
     """A gRPC path is /, /<service>/ or /<service>/<method>: every call, a service's, or one method."""
-    rule = {"backendRefs": [backend_ref(path, port_number)]}
+    rule = {"backendRefs": [backend_ref(path, port_numbers)]}
     service, _, method = path.path.strip("/").partition("/")
     if service:
         rule["matches"] = [{"method": {"type": "Exact", "service": service, **({"method": method} if method else {})}}]
     return rule
 
 
-def gateway_api_routes(spec: RouteSpec, gateway, owner: str, port_number) -> list[dict]:
+def gateway_api_routes(spec: RouteSpec, gateway, owner: str, port_numbers: dict) -> list[dict]:
     """The route as Gateway API objects: per host, an HTTPRoute for its http, https, ws and wss
     rules and a GRPCRoute for its grpc rules (16 paths each at most), attached to its gateway's
     Gateway on the listener the protocol needs: plain HTTP, or the HTTPS listener of the host.
-    `port_number(service, name)` turns a named port into its number, which a backendRef needs.
+    `port_numbers` ({(service, port name): number}) gives a named port the number a backendRef
+    needs; a port it lacks stays a name (the preview shows it; the worker waits for the number).
     The route's annotations are left off: a controller would read them as its configuration."""
     groups: dict[tuple, list] = {}
     for rule in spec.rules:
         kind = "GRPCRoute" if rule.protocol == "grpc" else "HTTPRoute"
         listener = https_listener(rule.host) if rule.protocol in TLS_PROTOCOLS else HTTP_LISTENER
         make = grpc_route_rule if kind == "GRPCRoute" else http_route_rule
-        groups.setdefault((kind, rule.host, listener), []).extend(make(path, port_number) for path in rule.paths)
+        groups.setdefault((kind, rule.host, listener), []).extend(make(path, port_numbers) for path in rule.paths)
     objects = []
     for (kind, host, listener), rules in groups.items():
         for start in range(0, len(rules), MOST_RULES):

@@ -73,22 +73,16 @@ def gateway_api_preview(route) -> tuple[list[dict], list[str]]:
     gateway = route.gateway or Gateway(project=route.project, enabled=False)
     spec = route_spec.from_route(route)
     spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
-    notes, numbers = [], None
-    if any(isinstance(path.port, str) for rule in spec.rules for path in rule.paths):
-        try:
-            numbers = live.named_ports(route.namespace)
-        except ClusterError as error:
-            notes.append(f"The Services' port numbers could not be read, so named ports are shown: {error.message}")
-
-    def port_number(service: str, name: str) -> int | str:
-        if numbers is not None and (service, name) in numbers:
-            return numbers[(service, name)]
-        if numbers is not None:
-            notes.append(f"Service {service} has no port named {name}: a backendRef needs the port's number.")
-        return name
-
-    objects = render.gateway_api_routes(spec, gateway, route.owner, port_number)
-    return objects, list(dict.fromkeys(notes))
+    notes, numbers = [], {}
+    try:
+        numbers, unknown = live.port_numbers(spec)
+        notes = [
+            f"Service {service} has no port named {port}: a backendRef needs the port's number."
+            for service, port in unknown
+        ]
+    except ClusterError as error:
+        notes.append(f"The Services' port numbers could not be read, so named ports are shown: {error.message}")
+    return render.gateway_api_routes(spec, gateway, route.owner, numbers), notes
 
 
 def manifest_yaml(route, gateway, ingress_routes: bool = False) -> str:

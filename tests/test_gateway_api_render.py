@@ -26,12 +26,8 @@ def backend(service: str, port: int) -> dict:
     return {"group": "", "kind": "Service", "name": service, "port": port, "weight": 1}
 
 
-def port_number(service: str, name: str) -> int:
-    return PORTS[(service, name)]
-
-
 def objects(spec, flavor="traefik") -> list[dict]:
-    return render.gateway_api_routes(spec, gateway(flavor=flavor), "route-9", port_number)
+    return render.gateway_api_routes(spec, gateway(flavor=flavor), "route-9", PORTS)
 
 
 def test_an_http_route_becomes_one_httproute_on_the_plain_listener_without_the_routes_annotations():
@@ -68,6 +64,12 @@ def test_an_http_route_becomes_one_httproute_on_the_plain_listener_without_the_r
             },
         }
     ]
+
+
+def test_a_named_port_without_a_number_stays_a_name():
+    """What the preview shows; the worker renders a route only once every number is known."""
+    spec = route(rule("shop.example.com", paths=(("/", "gone", "web"),)))
+    assert objects(spec)[0]["spec"]["rules"][0]["backendRefs"][0]["port"] == "web"
 
 
 def test_exact_paths_stay_exact():
@@ -205,7 +207,7 @@ def test_the_api_server_accepts_every_rendered_object_under_the_gateway_apis_own
     rendered = [
         gateway_render.gateway_class(traefik),
         gateway_render.gateway_object(traefik, render.tls_hosts(spec)),
-        *render.gateway_api_routes(spec, traefik, "route-9", port_number),
+        *render.gateway_api_routes(spec, traefik, "route-9", PORTS),
     ]
     assert [o["kind"] for o in rendered] == [
         "GatewayClass",
@@ -228,7 +230,7 @@ def test_the_api_server_accepts_every_rendered_object_under_the_gateway_apis_own
 
 def test_a_route_of_a_gateway_serving_the_gateway_api_is_rendered_as_httproutes():
     spec = route(rule("shop.example.com"))
-    served = render.manifests(spec, gateway(flavor="traefik", route_api="gateway-api"), "route-9", True, port_number)
+    served = render.manifests(spec, gateway(flavor="traefik", route_api="gateway-api"), "route-9", True, PORTS)
     assert [o["kind"] for o in served] == ["HTTPRoute"]
     assert [o["kind"] for o in render.manifests(spec, gateway(flavor="traefik"), "route-9", True)] == ["IngressRoute"]
 

@@ -4,8 +4,10 @@ walk-through over the API, TLS protocols with real secrets, host claims, deletio
 import pytest
 
 from console import cluster
+from console.reconcile import resync
 from gateways import services as gateway_services
 from gateways.models import Gateway
+from routes import services as route_services
 from routes.models import Route
 from tenants import services as tenant_services
 from tenants.models import Project
@@ -329,3 +331,22 @@ def test_traefik_gateways_get_ingress_routes_when_the_cluster_serves_them(sock_s
         timeout=60,
         what="an Ingress instead",
     )
+
+
+def test_a_gateway_api_route_naming_a_port_waits_for_its_number_then_is_applied(sock_shop, gateway_api_crds):
+    """A backendRef needs a port's number: until a Service has the named port the route is not
+    applied (BackendNotFound); once one has it, the periodic pass serves it with the number."""
+    with_gateway(sock_shop, flavor="traefik", route_api="gateway-api")
+    body = {"name": "named", "rules": [{"host": "named.example.com", "paths": [{"service": "cart", "port": "grpc"}]}]}
+    route_services.create_route(sock_shop, body)
+    waiting = settled("sock-shop", "named")
+    assert waiting.condition("Ready")["reason"] == "BackendNotFound"
+    assert "cart:grpc" in waiting.condition("Ready")["message"]
+    assert not cluster.get("gateway.networking.k8s.io/v1", "HTTPRoute", "named", "sock-shop")
+
+    cluster.apply(backend_service("sock-shop", "cart", 9000, "grpc"))
+    resync()  # a route waiting on others gets another look
+    served = wait_for(
+        lambda: cluster.get("gateway.networking.k8s.io/v1", "HTTPRoute", "named", "sock-shop"), what="the HTTPRoute"
+    )
+    assert served["spec"]["rules"][0]["backendRefs"][0]["port"] == 9000
