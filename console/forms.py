@@ -69,12 +69,17 @@ class Action:
     verb: str
     rule: int | None = None
     path: int | None = None
+    backend: int | None = None
 
 
-ACTION = re.compile(r"(?P<verb>[a-z]+(?:-[a-z]+)?)(?:-(?P<rule>[0-9]{1,3})(?:-(?P<path>[0-9]{1,3}))?)?")
-# Verbs that point at a rule, and at a path of a rule.
+ACTION = re.compile(
+    r"(?P<verb>[a-z]+(?:-[a-z]+)?)"
+    r"(?:-(?P<rule>[0-9]{1,3})(?:-(?P<path>[0-9]{1,3})(?:-(?P<backend>[0-9]{1,3}))?)?)?"
+)
+# Verbs that point at a rule, at a path of a rule, and at an alternate backend of a path.
 RULE_VERBS = {"remove-rule", "add-path"}
-PATH_VERBS = {"remove-path"}
+PATH_VERBS = {"remove-path", "add-backend"}
+BACKEND_VERBS = {"remove-backend"}
 
 
 class WizardState(forms.Form):
@@ -101,8 +106,8 @@ class WizardState(forms.Form):
         text = self.cleaned_data["action"] or self.default
         match = ACTION.fullmatch(text)
         verb = match["verb"] if match else ""
-        indexes = tuple(int(match[part]) for part in ("rule", "path") if match and match[part] is not None)
-        wanted = 2 if verb in PATH_VERBS else 1 if verb in RULE_VERBS else 0
+        indexes = tuple(int(match[part]) for part in ("rule", "path", "backend") if match and match[part] is not None)
+        wanted = 3 if verb in BACKEND_VERBS else 2 if verb in PATH_VERBS else 1 if verb in RULE_VERBS else 0
         if verb not in self.verbs or len(indexes) != wanted:
             raise ValidationError(f"'{text}' is not something this form can do.")
         action = Action(verb, *indexes)
@@ -110,6 +115,10 @@ class WizardState(forms.Form):
             raise ValidationError(f"There is no rule {action.rule + 1} (any more).")
         if action.path is not None and action.path >= len(self.rules[action.rule]["paths"]):
             raise ValidationError(f"Rule {action.rule + 1} has no path {action.path + 1} (any more).")
+        if action.backend is not None:
+            alternates = self.rules[action.rule]["paths"][action.path].get("alternate_backends", [])
+            if action.backend >= len(alternates):
+                raise ValidationError(f"That path has no alternate backend {action.backend + 1} (any more).")
         return action
 
     @property

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -83,6 +84,12 @@ class Gateway(ReconciledModel):
                 errors["route_api"] = [
                     f"{self.flavor_info.label} does not implement the Gateway API; choose Traefik, or Ingress."
                 ]
+        cannot_split = self.flavor in flavors.FLAVORS and self.flavor != flavors.TRAEFIK
+        if cannot_split and self.pk and (split := self.split_paths()):
+            errors["flavor"] = [
+                f"{split} paths of this project's routes split traffic between Services by weight, "
+                f"which {self.flavor_info.label} cannot express through an Ingress; give each path one Service first."
+            ]
         try:
             validate_config(self.flavor, self.config)
         except ValidationError as error:
@@ -96,6 +103,11 @@ class Gateway(ReconciledModel):
                 errors["service_annotations"] = problems
         if errors:
             raise ValidationError(errors)
+
+    def split_paths(self) -> int:
+        """How many paths of the gateway's routes split traffic between Services (weighted backends)."""
+        paths = apps.get_model("routes", "RoutePath").objects
+        return paths.filter(rule__route__gateway=self).exclude(alternate_backends=[]).count()
 
     @property
     def namespace(self) -> str:

@@ -9,13 +9,19 @@ import re
 from django import forms
 
 from console.forms import Action, KeyValueField
+from routes.validators import MOST_BACKENDS
 
 RULE_FIELD = re.compile(r"^rule-(\d+)-(host_mode|host|protocol|tls_secret)$")
-PATH_FIELD = re.compile(r"^rule-(\d+)-path-(\d+)-(path|path_type|service|port)$")
+PATH_FIELD = re.compile(r"^rule-(\d+)-path-(\d+)-(path|path_type|service|port|weight)$")
+BACKEND_FIELD = re.compile(r"^rule-(\d+)-path-(\d+)-backend-(\d+)-(service|port|weight)$")
 
 
 def empty_path() -> dict:
-    return {"path": "/", "path_type": "Prefix", "service": "", "port": ""}
+    return {"path": "/", "path_type": "Prefix", "service": "", "port": "", "weight": "1", "alternate_backends": []}
+
+
+def empty_backend() -> dict:
+    return {"service": "", "port": "", "weight": "1"}
 
 
 def empty_rule() -> dict:
@@ -30,12 +36,25 @@ def rules_from_post(post) -> list[dict]:
         elif match := PATH_FIELD.match(key):
             rule = rules.setdefault(int(match[1]), {"paths": {}})
             rule["paths"].setdefault(int(match[2]), {})[match[3]] = value.strip()
+        elif match := BACKEND_FIELD.match(key):
+            rule = rules.setdefault(int(match[1]), {"paths": {}})
+            path = rule["paths"].setdefault(int(match[2]), {})
+            path.setdefault("backends", {}).setdefault(int(match[3]), {})[match[4]] = value.strip()
     ordered = []
     for index in sorted(rules):
         rule = {**empty_rule(), **{k: v for k, v in rules[index].items() if k != "paths"}}
-        rule["paths"] = [{**empty_path(), **rules[index]["paths"][j]} for j in sorted(rules[index]["paths"])]
+        rule["paths"] = [posted_path(rules[index]["paths"][j]) for j in sorted(rules[index]["paths"])]
         ordered.append(rule)
     return ordered
+
+
+def posted_path(fields: dict) -> dict:
+    backends = fields.pop("backends", {})
+    return {
+        **empty_path(),
+        **fields,
+        "alternate_backends": [{**empty_backend(), **backends[k]} for k in sorted(backends)],
+    }
 
 
 def field_name(dotted: str) -> str:
@@ -46,17 +65,32 @@ def field_name(dotted: str) -> str:
     name = f"rule-{parts[1]}"
     if len(parts) >= 4 and parts[2] == "paths":
         name += f"-path-{parts[3]}"
+        if len(parts) >= 7 and parts[4] == "alternate_backends":
+            return f"{name}-backend-{parts[5]}-{parts[6]}"
         return f"{name}-{parts[4]}" if len(parts) > 4 else name
     return f"{name}-{parts[2]}" if len(parts) > 2 else name
 
 
-EDITOR_VERBS = {"add-rule", "remove-rule", "add-path", "remove-path", "refresh"}
+EDITOR_VERBS = {"add-rule", "remove-rule", "add-path", "remove-path", "add-backend", "remove-backend", "refresh"}
 
 
 def edit_rules(rules: list[dict], action: Action) -> list[dict]:
     """Applies a rules-editor action whose indexes WizardState checked: add-rule, remove-rule (never
-    the last), add-path, remove-path (never a rule's last), refresh (nothing)."""
-    rules = [dict(rule, paths=list(rule["paths"])) for rule in rules]
+    the last), add-path, remove-path (never a rule's last), add-backend (up to MOST_BACKENDS
+    Services on a path), remove-backend (the path's weight back to 1 with its last alternate gone),
+    refresh (nothing)."""
+    rules = [dict(rule, paths=[dict(path) for path in rule["paths"]]) for rule in rules]
+    if action.verb in ("add-backend", "remove-backend"):
+        path = rules[action.rule]["paths"][action.path]
+        alternates = list(path.get("alternate_backends", []))
+        if action.verb == "add-backend" and len(alternates) < MOST_BACKENDS - 1:
+            alternates.append(empty_backend())
+        elif action.verb == "remove-backend":
+            alternates.pop(action.backend)
+            if not alternates:
+                path["weight"] = "1"
+        path["alternate_backends"] = alternates
+        return rules
     if action.verb == "add-rule":
         rules.append(empty_rule())
     elif action.verb == "remove-rule" and len(rules) > 1:

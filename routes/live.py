@@ -97,9 +97,10 @@ def backends_missing(spec, services_of=services) -> list[str]:
     missing = []
     for rule in spec.rules:
         for path in rule.paths:
-            ports = known.get(path.service)
-            if not any(p["port"] == path.port or (p["name"] and p["name"] == path.port) for p in ports or []):
-                missing.append(f"{path.service}:{path.port}")
+            for backend in path.backends:
+                ports = known.get(backend.service)
+                if not any(p["port"] == backend.port or (p["name"] and p["name"] == backend.port) for p in ports or []):
+                    missing.append(f"{backend.service}:{backend.port}")
     return missing
 
 
@@ -118,7 +119,13 @@ def port_numbers(spec, services_of=services) -> tuple[dict[tuple[str, str], int]
     """The numbers of the ports a route spec names, {(service, port name): number}, and the
     (service, port name) pairs its namespace's Services do not have: a Gateway API backendRef needs
     the number. No read when the route names no port; a ClusterError when the cluster cannot say."""
-    named = [(path.service, path.port) for rule in spec.rules for path in rule.paths if isinstance(path.port, str)]
+    named = [
+        (backend.service, backend.port)
+        for rule in spec.rules
+        for path in rule.paths
+        for backend in path.backends
+        if isinstance(backend.port, str)
+    ]
     if not named:
         return {}, []
     numbers = {

@@ -119,6 +119,10 @@ class RoutePath(models.Model):
     service = models.CharField(max_length=63)
     port_number = models.PositiveIntegerField(null=True, blank=True)
     port_name = models.CharField(max_length=15, blank=True)
+    # The service's share when the path splits traffic: weight / the sum of its backends' weights.
+    weight = models.PositiveSmallIntegerField(default=1)
+    # Further Services of a split path: [{"service", "port", "weight"}] (spec.BackendSpec).
+    alternate_backends = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["position"]

@@ -110,8 +110,8 @@ def traefik_settings(annotations: dict) -> dict[str, str]:
     }
 
 
-def traefik_service(rule, path, settings: dict[str, str]) -> dict:
-    service = {"name": path.service, "port": int(path.port) if is_number(str(path.port)) else path.port}
+def traefik_service(rule, backend, settings: dict[str, str]) -> dict:
+    service = {"name": backend.service, "port": int(backend.port) if is_number(str(backend.port)) else backend.port}
     scheme = settings.get("service.serversscheme") or ("h2c" if rule.protocol == "grpc" else "")
     if scheme:
         service["scheme"] = scheme
@@ -125,7 +125,12 @@ def traefik_route(rule, path, settings: dict[str, str]) -> dict:
     route = {"kind": "Rule", "match": traefik_match(rule.host, path)}
     if settings.get("router.priority"):
         route["priority"] = int(settings["router.priority"])
-    route["services"] = [traefik_service(rule, path, settings)]
+    if path.alternates:  # Traefik splits a route's traffic between its services by weight
+        route["services"] = [
+            {**traefik_service(rule, backend, settings), "weight": backend.weight} for backend in path.backends
+        ]
+    else:
+        route["services"] = [traefik_service(rule, path, settings)]
     return route
 
 
@@ -189,19 +194,30 @@ def tls_hosts(spec: RouteSpec) -> dict[str, str]:
 
 # Written out as the API server defaults them, so that what the console applies is what it reads
 # back: an apply that owns its spec outright then finds nothing to take back.
-def backend_ref(path, port_numbers) -> dict:
-    port = path.port if isinstance(path.port, int) else port_numbers.get((path.service, path.port), path.port)
-    return {"group": "", "kind": "Service", "name": path.service, "port": port, "weight": 1}
+def backend_refs(path, port_numbers) -> list[dict]:
+    """The path's Services, each with its weight (its share of the requests)."""
+    return [
+        {
+            "group": "",
+            "kind": "Service",
+            "name": backend.service,
+            "port": backend.port
+            if isinstance(backend.port, int)
+            else port_numbers.get((backend.service, backend.port), backend.port),
+            "weight": backend.weight,
+        }
+        for backend in path.backends
+    ]
 
 
 def http_route_rule(path, port_numbers) -> dict:
     kind = "Exact" if path.path_type == "Exact" else "PathPrefix"
-    return {"matches": [{"path": {"type": kind, "value": path.path}}], "backendRefs": [backend_ref(path, port_numbers)]}
+    return {"matches": [{"path": {"type": kind, "value": path.path}}], "backendRefs": backend_refs(path, port_numbers)}
 
 
 def grpc_route_rule(path, port_numbers) -> dict:
     """A gRPC path is /, /<service>/ or /<service>/<method>: every call, a service's, or one method."""
-    rule = {"backendRefs": [backend_ref(path, port_numbers)]}
+    rule = {"backendRefs": backend_refs(path, port_numbers)}
     service, _, method = path.path.strip("/").partition("/")
     if service:
         rule["matches"] = [{"method": {"type": "Exact", "service": service, **({"method": method} if method else {})}}]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 
+from console.cluster import ClusterError
 from console.models import stale_edit
 from console.reconcile import changed, enqueue
 from console.validators import validate_annotations_size
@@ -23,6 +24,7 @@ from routes.reconcile import reconcile_route, reconcile_routes
 from routes.validators import (
     HOST_MODES,
     MAX_BATCH,
+    MOST_BACKENDS,
     PROTOCOLS,
     TLS_PROTOCOLS,
     validate_host,
@@ -31,6 +33,7 @@ from routes.validators import (
     validate_port,
     validate_route_name,
     validate_secret_name,
+    validate_weight,
 )
 from tenants import audit
 from tenants import permissions as perms
@@ -94,6 +97,7 @@ def validate_spec(
             errors.check(f"{where}.path", validate_path, path.path, path.path_type)
             errors.check(f"{where}.service", validate_dns1123_label, path.service)
             errors.check(f"{where}.port", validate_port, path.port)
+            check_backends(errors, where, path, gateway)
             key = (rule.host_mode, rule.host if rule.host_mode == "custom" else path.service, path.path)
             if key in seen:
                 errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
@@ -114,6 +118,54 @@ def validate_spec(
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
     errors.raise_any()
+
+
+def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, gateway: Gateway) -> None:
+    """A path's weights and alternate backends: at most MOST_BACKENDS Services, each once, weights
+    0-256 and not all 0, and only on a gateway that can split traffic."""
+    errors.check(f"{where}.weight", validate_weight, path.weight)
+    if not path.alternates:
+        if path.weight == 0:
+            errors.add(f"{where}.weight", "With weight 0 this path's only Service would get no requests at all.")
+        return
+    if len(path.backends) > MOST_BACKENDS:
+        errors.add(
+            f"{where}.alternate_backends",
+            f"A path splits its traffic between at most {MOST_BACKENDS} Services "
+            f"(its own and {MOST_BACKENDS - 1} alternates), not {len(path.backends)}.",
+        )
+    if problem := split_problem(gateway):
+        errors.add(f"{where}.alternate_backends", problem)
+    seen = {(path.service, path.port)}
+    for k, backend in enumerate(path.alternates):
+        at = f"{where}.alternate_backends.{k}"
+        errors.check(f"{at}.service", validate_dns1123_label, backend.service)
+        errors.check(f"{at}.port", validate_port, backend.port)
+        errors.check(f"{at}.weight", validate_weight, backend.weight)
+        if (backend.service, backend.port) in seen:
+            errors.add(f"{at}.service", f"{backend.service}:{backend.port} is already a backend of this path.")
+        seen.add((backend.service, backend.port))
+    weights = [backend.weight for backend in path.backends]
+    if all(weight == 0 for weight in weights):
+        errors.add(
+            f"{where}.weight", "Every Service of this path has weight 0: give one a weight, or no request is served."
+        )
+
+
+def split_problem(gateway: Gateway) -> str | None:
+    """Why the gateway's routes cannot split a path's traffic by weight, or None: Gateway API
+    routes and Traefik IngressRoutes can; an Ingress sends a path to one Service."""
+    try:
+        if gateway.serves_gateway_api or live.renders_ingress_routes(gateway):
+            return None
+    except ClusterError as error:
+        return f"The cluster could not say whether it serves Traefik's IngressRoute CRD: {error.message}"
+    if gateway.flavor == flavors.TRAEFIK:
+        return "This cluster does not serve Traefik's IngressRoute CRD, and an Ingress sends a path to one Service."
+    return (
+        f"{gateway.flavor_info.label} routes are Ingresses, which send a path to one Service: "
+        "splitting traffic by weight needs a Traefik gateway."
+    )
 
 
 def rendered_as(gateway: Gateway) -> str:
@@ -172,6 +224,8 @@ def save_rules(
             service=path.service,
             port_number=path.port if isinstance(path.port, int) else None,
             port_name=path.port if isinstance(path.port, str) else "",
+            weight=path.weight,
+            alternate_backends=[route_spec.backend_data(backend) for backend in path.alternates],
         )
         for row, rule in zip(rules, rule_specs, strict=True)
         for j, path in enumerate(rule.paths)

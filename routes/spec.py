@@ -5,6 +5,17 @@ from dataclasses import dataclass, field, replace
 
 from console.validators import is_number
 
+DEFAULT_WEIGHT = 1  # the Gateway API's and Traefik's default
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A Service a path sends traffic to, with its share: weight / the sum of the path's weights."""
+
+    service: str = ""
+    port: int | str = 80
+    weight: int | str = DEFAULT_WEIGHT
+
 
 @dataclass(frozen=True)
 class PathSpec:
@@ -12,6 +23,14 @@ class PathSpec:
     path_type: str = "Prefix"
     service: str = ""
     port: int | str = 80
+    weight: int | str = DEFAULT_WEIGHT
+    # Further Services splitting the path's traffic by weight (OpenShift's alternateBackends).
+    alternates: tuple[BackendSpec, ...] = ()
+
+    @property
+    def backends(self) -> tuple[BackendSpec, ...]:
+        """Every Service of the path, its own first."""
+        return (BackendSpec(self.service, self.port, self.weight), *self.alternates)
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,15 @@ def from_route(route) -> RouteSpec:
             protocol=rule.protocol,
             tls_secret=rule.tls_secret,
             paths=tuple(
-                PathSpec(path=p.path, path_type=p.path_type, service=p.service, port=p.port) for p in rule.paths.all()
+                PathSpec(
+                    path=p.path,
+                    path_type=p.path_type,
+                    service=p.service,
+                    port=p.port,
+                    weight=p.weight,
+                    alternates=tuple(backend_from(b) for b in p.alternate_backends),
+                )
+                for p in rule.paths.all()
             ),
         )
         for rule in route.rules.all()
@@ -79,6 +106,8 @@ def from_data(data: dict, namespace: str) -> RouteSpec:
                     path_type=p.get("path_type", "Prefix"),
                     service=p.get("service", ""),
                     port=port_value(p.get("port", "")),
+                    weight=number_value(p.get("weight", DEFAULT_WEIGHT)),
+                    alternates=tuple(backend_from(b) for b in listed(p.get("alternate_backends"))),
                 )
                 for p in rule.get("paths", [])
             ),
@@ -92,6 +121,29 @@ def from_data(data: dict, namespace: str) -> RouteSpec:
         annotations=dict(data.get("annotations") or {}),
         labels=dict(data.get("labels") or {}),
     )
+
+
+def backend_from(data) -> BackendSpec:
+    data = data if isinstance(data, dict) else {}
+    return BackendSpec(
+        service=data.get("service", ""),
+        port=port_value(data.get("port", "")),
+        weight=number_value(data.get("weight", DEFAULT_WEIGHT)),
+    )
+
+
+def listed(value) -> list:
+    """A list given as data; anything else counts as a list of one bad item, for the checks to refuse."""
+    if value in (None, ""):
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def number_value(value):
+    """Whole numbers as int (from text too); anything else as given, for the checks to refuse."""
+    if isinstance(value, str) and is_number(value.strip()):
+        return int(value.strip())
+    return value
 
 
 def port_value(port):
@@ -111,7 +163,15 @@ def to_data(spec: RouteSpec) -> dict:
                 "protocol": rule.protocol,
                 "tls_secret": rule.tls_secret,
                 "paths": [
-                    {"path": p.path, "path_type": p.path_type, "service": p.service, "port": p.port} for p in rule.paths
+                    {
+                        "path": p.path,
+                        "path_type": p.path_type,
+                        "service": p.service,
+                        "port": p.port,
+                        "weight": p.weight,
+                        "alternate_backends": [backend_data(b) for b in p.alternates],
+                    }
+                    for p in rule.paths
                 ],
             }
             for rule in spec.rules
@@ -119,3 +179,7 @@ def to_data(spec: RouteSpec) -> dict:
         "annotations": dict(spec.annotations),
         "labels": dict(spec.labels),
     }
+
+
+def backend_data(backend: BackendSpec) -> dict:
+    return {"service": backend.service, "port": backend.port, "weight": backend.weight}

@@ -17,6 +17,8 @@ from console.validators import (
 # Routes created in one request (and one transaction), bounded like a page of the API.
 MAX_BATCH = 500
 
+MOST_BACKENDS = 3  # Services a path may split its traffic between
+MOST_WEIGHT = 256
 PROTOCOLS = ["http", "https", "ws", "wss", "grpc"]
 TLS_PROTOCOLS = {"https", "wss", "grpc"}
 PATH_TYPES = ["Prefix", "Exact"]
@@ -86,6 +88,11 @@ def validate_port(port) -> None:
         raise ValidationError(
             f"'{port}' is not a port name: at most 15 lowercase letters, digits and '-', with a letter and no '--'."
         )
+
+
+def validate_weight(weight) -> None:
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= MOST_WEIGHT:
+        raise ValidationError(f"A weight is a whole number from 0 to {MOST_WEIGHT}, not '{weight}'.")
 
 
 def validate_secret_name(name: str) -> None:

@@ -29,7 +29,7 @@ from routes.forms import (
     rules_from_post,
 )
 from routes.models import Route
-from routes.validators import HOST_MODES, PATH_TYPES, PROTOCOLS, TLS_PROTOCOLS, validate_route_name
+from routes.validators import HOST_MODES, MOST_BACKENDS, PATH_TYPES, PROTOCOLS, TLS_PROTOCOLS, validate_route_name
 from tenants import permissions as perms
 from tenants.forms import ConfirmNameForm, add_service_errors
 from tenants.models import Project
@@ -104,21 +104,48 @@ def rule_views(project, gateway, rules: list[dict], errors: dict, services_live,
                     for key in ("host_mode", "host", "protocol", "tls_secret", "paths")
                 },
                 "paths": [
-                    {
-                        "index": j,
-                        "values": path,
-                        "prefix": f"rule-{i}-path-{j}",
-                        "ports": ports_of.get(path["service"], []),
-                        "errors": {
-                            key: errors.get(f"rule-{i}-path-{j}-{key}", [])
-                            for key in ("path", "path_type", "service", "port")
-                        },
-                    }
-                    for j, path in enumerate(rule["paths"])
+                    path_view(f"rule-{i}-path-{j}", j, path, errors, ports_of) for j, path in enumerate(rule["paths"])
                 ],
             }
         )
     return views
+
+
+def path_view(prefix: str, index: int, path: dict, errors: dict, ports_of: dict) -> dict:
+    """A path of the editor: its values, its Service's ports, its alternate backends and errors."""
+    alternates = path.get("alternate_backends", [])
+    share = shares([path.get("weight"), *(backend.get("weight") for backend in alternates)])
+    return {
+        "index": index,
+        "values": path,
+        "prefix": prefix,
+        "ports": ports_of.get(path["service"], []),
+        "errors": {
+            key: errors.get(f"{prefix}-{key}", [])
+            for key in ("path", "path_type", "service", "port", "weight", "alternate_backends")
+        },
+        "alternates": [
+            {
+                "index": k,
+                "values": backend,
+                "prefix": f"{prefix}-backend-{k}",
+                "ports": ports_of.get(backend.get("service"), []),
+                "errors": {key: errors.get(f"{prefix}-backend-{k}-{key}", []) for key in ("service", "port", "weight")},
+                "share": share[k + 1],
+            }
+            for k, backend in enumerate(alternates)
+        ],
+        "can_add_backend": len(alternates) < MOST_BACKENDS - 1,
+        "share": share[0],
+    }
+
+
+def shares(weights: list) -> list[str]:
+    """Each weight's share of the requests, as the editor shows it beside the weights ("80%")."""
+    numbers = [route_spec.number_value(weight) for weight in weights]
+    if not all(isinstance(n, int) for n in numbers) or not sum(numbers):
+        return ["" for _ in weights]
+    return [f"{round(100 * n / sum(numbers))}%" for n in numbers]
 
 
 def rules_errors(project, gateway, rules: list[dict], services_live) -> dict[str, list[str]]:
@@ -135,15 +162,19 @@ def rules_errors(project, gateway, rules: list[dict], services_live) -> dict[str
     ports_of = {s["name"]: s["ports"] for s in services_live}
     for i, rule in enumerate(spec.rules):
         for j, path in enumerate(rule.paths):
-            at = f"rule-{i}-path-{j}"
-            if not path.service or errors.get(f"{at}-service"):
-                continue
-            if path.service not in ports_of:
-                errors.setdefault(f"{at}-service", []).append(f"There is no Service {path.service} in this project.")
-            elif not any(
-                p["port"] == path.port or (p["name"] and p["name"] == path.port) for p in ports_of[path.service]
-            ):
-                errors.setdefault(f"{at}-port", []).append(f"Service {path.service} has no port {path.port}.")
+            for k, backend in enumerate(path.backends):
+                at = f"rule-{i}-path-{j}" + (f"-backend-{k - 1}" if k else "")
+                if not backend.service or errors.get(f"{at}-service"):
+                    continue
+                if backend.service not in ports_of:
+                    errors.setdefault(f"{at}-service", []).append(
+                        f"There is no Service {backend.service} in this project."
+                    )
+                elif not any(
+                    p["port"] == backend.port or (p["name"] and p["name"] == backend.port)
+                    for p in ports_of[backend.service]
+                ):
+                    errors.setdefault(f"{at}-port", []).append(f"Service {backend.service} has no port {backend.port}.")
     return errors
 
 
@@ -161,6 +192,7 @@ def editor_context(project, gateway, rules, errors):
     services_live, secrets_live, trouble = live_choices(project)
     return {
         "rules": rule_views(project, gateway, rules, errors, services_live, secrets_live),
+        "can_split": services.split_problem(gateway) is None,
         "services_live": services_live,
         "secrets_live": secrets_live,
         "live_trouble": trouble,

@@ -15,7 +15,7 @@ from gateways import flavors, policy
 from gateways.models import AnnotationAllowance, Gateway
 from routes import hosts, live, render
 from routes import spec as route_spec
-from routes.validators import TLS_PROTOCOLS
+from routes.validators import MOST_BACKENDS, TLS_PROTOCOLS
 
 ALLOWED_TOP = {"apiVersion", "kind", "metadata", "spec", "status"}
 ALLOWED_METADATA = {"name", "namespace", "labels", "annotations"}
@@ -24,7 +24,7 @@ ALLOWED_RULE = {"host", "http"}
 ALLOWED_PATH = {"path", "pathType", "backend"}
 INGRESS_ROUTE_SPEC = {"entryPoints", "routes", "tls"}
 INGRESS_ROUTE_RULE = {"kind", "match", "priority", "services"}
-INGRESS_ROUTE_SERVICE = {"name", "port", "scheme", "sticky"}
+INGRESS_ROUTE_SERVICE = {"name", "port", "scheme", "sticky", "weight"}
 TRAEFIK_MATCH = re.compile(r"Host\(`([^`]*)`\) && (Path|PathPrefix)\(`([^`]*)`\)")
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 
@@ -257,17 +257,22 @@ def ingress_route_path(entry, at: str) -> tuple[str, dict, bool]:
             f"{at}.match", "must read Host(`host`) && PathPrefix(`/path`) (or Path), as the console writes it."
         )
     services = listing(entry.get("services"), f"{at}.services")
-    if len(services) != 1:
-        raise refuse(f"{at}.services", "a path of a route goes to exactly one Service.")
-    only(services[0], INGRESS_ROUTE_SERVICE, f"{at}.services[0]")
+    if not 1 <= len(services) <= MOST_BACKENDS:
+        raise refuse(f"{at}.services", f"a path of a route goes to 1 to {MOST_BACKENDS} Services (split by weight).")
+    for k, service in enumerate(services):
+        only(service, INGRESS_ROUTE_SERVICE, f"{at}.services[{k}]")
+    backends = [
+        {"service": service.get("name", ""), "port": service.get("port", ""), "weight": service.get("weight", 1)}
+        for service in services
+    ]
     host, matcher, path = match.groups()
-    backend = {
+    path_data = {
         "path": path,
         "path_type": "Exact" if matcher == "Path" else "Prefix",
-        "service": services[0].get("name", ""),
-        "port": services[0].get("port", ""),
+        **backends[0],
+        "alternate_backends": backends[1:],
     }
-    return host, backend, services[0].get("scheme") == "h2c"
+    return host, path_data, services[0].get("scheme") == "h2c"
 
 
 def check_derived_fields(docs: list, data: dict, route, gateway) -> None:

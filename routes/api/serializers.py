@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 from routes import spec as route_spec
 from routes.models import Route
-from routes.validators import HOST_MODES, MAX_BATCH, PATH_TYPES, PROTOCOLS
+from routes.spec import DEFAULT_WEIGHT
+from routes.validators import HOST_MODES, MAX_BATCH, MOST_BACKENDS, MOST_WEIGHT, PATH_TYPES, PROTOCOLS
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"type": "string"}]})
@@ -28,11 +29,30 @@ def labels_field(**kwargs) -> serializers.DictField:
     return serializers.DictField(child=serializers.CharField(allow_blank=True), **kwargs)
 
 
+WEIGHT_HELP = (
+    f"0 to {MOST_WEIGHT}: the Service's share of the path's requests is its weight over the sum of the "
+    "path's weights. Matters when the path has alternate backends."
+)
+
+
+class BackendSerializer(serializers.Serializer):
+    service = serializers.CharField(allow_blank=True)
+    port = PortField()
+    weight = serializers.IntegerField(default=DEFAULT_WEIGHT, help_text=WEIGHT_HELP)
+
+
 class PathSerializer(serializers.Serializer):
     path = serializers.CharField(default="/", allow_blank=True, trim_whitespace=False)
     path_type = serializers.CharField(default="Prefix", help_text=" or ".join(PATH_TYPES))
     service = serializers.CharField(allow_blank=True)
     port = PortField()
+    weight = serializers.IntegerField(default=DEFAULT_WEIGHT, help_text=WEIGHT_HELP)
+    alternate_backends = BackendSerializer(
+        many=True,
+        default=list,
+        help_text=f"Up to {MOST_BACKENDS - 1} more Services splitting the path's requests by weight "
+        "(Traefik gateways: IngressRoutes or the Gateway API).",
+    )
 
 
 class RuleSerializer(serializers.Serializer):
