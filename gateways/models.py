@@ -67,6 +67,8 @@ class Gateway(ReconciledModel):
     addresses = models.JSONField(default=list, blank=True, editable=False)
     node_ports = models.JSONField(default=dict, blank=True, editable=False)
     ready_replicas = models.PositiveSmallIntegerField(default=0, editable=False)
+    # A Gateway API gateway's listeners as its controller reports them (gateways/listeners.py).
+    listeners = models.JSONField(default=list, blank=True, editable=False)
     # What the last apply put in the cluster, per object: identity, metadata.generation and fingerprint
     # (console/cluster.py applied_record), for the periodic pass to spot drift from one list per kind.
     applied = models.JSONField(default=dict, blank=True, editable=False)
@@ -108,6 +110,13 @@ class Gateway(ReconciledModel):
         """How many paths of the gateway's routes split traffic between Services (weighted backends)."""
         paths = apps.get_model("routes", "RoutePath").objects
         return paths.filter(rule__route__gateway=self).exclude(alternate_backends=[]).count()
+
+    @property
+    def listener_rows(self) -> list[dict]:
+        """The Gateway's listeners as the page and the API show them (gateways/listeners.py)."""
+        from gateways.listeners import rows
+
+        return rows(self.listeners, self.applied.get("tls_hosts", {}))
 
     @property
     def namespace(self) -> str:

@@ -19,7 +19,7 @@ from console.reconcile import (
     retry_later,
     wait_for_namespace,
 )
-from gateways import flavors, render
+from gateways import flavors, listeners, render
 from gateways.models import Gateway
 from tenants.reconcile import namespace_ready
 
@@ -69,7 +69,7 @@ def apply_objects(gateway: Gateway) -> str:
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
     delete_unwanted(gateway, wanted)
-    observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses())
+    observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses(), applied.get("Gateway"))
     Gateway.record_status(
         gateway.pk,
         [
@@ -111,7 +111,7 @@ def observe_gateway(gateway_id: int, attempt: int = 0) -> str:
         deployment = cluster.get("apps/v1", "Deployment", render.NAME, gateway.namespace)
         if service is None or deployment is None:
             return "missing"  # the periodic pass applies it again
-        observed = observe(gateway, service, deployment, node_addresses())
+        observed = observe(gateway, service, deployment, node_addresses(), read_gateway_object(gateway))
     except cluster.ClusterError as error:
         log.warning("could not observe gateway %s, the next resync will: %s", gateway_id, error.message)
         return "failed"
@@ -183,9 +183,34 @@ def tls_hosts_by_gateway(gateway_ids: list[int] | None = None) -> dict[int, dict
     return found
 
 
-def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str]) -> dict:
+def read_gateway_object(gateway: Gateway) -> dict | None:
+    """The gateway's Gateway (Gateway API), when it serves routes through one."""
+    return (
+        cluster.get(render.GATEWAY_API, "Gateway", render.NAME, gateway.namespace)
+        if gateway.serves_gateway_api
+        else None
+    )
+
+
+def observe_listeners(gateway_id: int) -> None:
+    """Reads the Gateway's listeners again (one GET) and records them when they changed: routes
+    attaching or leaving change their counts, and nothing else would look until the next pass."""
+    gateway = Gateway.objects.select_related("project").filter(pk=gateway_id, enabled=True).first()
+    if gateway is None or not gateway.serves_gateway_api:
+        return
+    try:
+        found = listeners.reported(read_gateway_object(gateway))
+    except cluster.ClusterError as error:
+        log.warning("could not read gateway %s's listeners, the next resync will: %s", gateway_id, error.message)
+        return
+    if found != gateway.listeners:
+        Gateway.record_status(gateway.pk, [], listeners=found)
+
+
+def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str], gateway_object=None) -> dict:
     """What routes and people need to know of a gateway: its node ports, the addresses it is reached
-    at (the load balancer's, the configured one, or `nodes`), its ready replicas."""
+    at (the load balancer's, the configured one, or `nodes`), its ready replicas, and the listeners
+    of its Gateway (`gateway_object`) when it serves the Gateway API."""
     node_ports = {
         port["name"]: port["nodePort"] for port in service.get("spec", {}).get("ports", []) if port.get("nodePort")
     }
@@ -200,6 +225,7 @@ def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str])
         "node_ports": node_ports,
         "addresses": addresses,
         "ready_replicas": (deployment.get("status") or {}).get("readyReplicas") or 0,
+        "listeners": listeners.reported(gateway_object) if gateway.serves_gateway_api else [],
     }
 
 
@@ -231,7 +257,7 @@ def ready_condition(gateway: Gateway, observed: dict) -> dict:
     return condition("Ready", True, "Ready", f"All {wanted} ingress controller replicas are ready.")
 
 
-OBSERVED_KINDS = ("Service", "Deployment")
+OBSERVED_KINDS = ("Service", "Deployment", "Gateway")
 
 
 def unsettled_gateways() -> list[int]:
@@ -267,8 +293,10 @@ def unsettled_gateways() -> list[int]:
             continue
         if nodes is None:
             nodes = node_addresses()
-        service, deployment = (observable[(kind, gateway.namespace, render.NAME)] for kind in OBSERVED_KINDS)
-        record_observation(gateway, observe(gateway, service, deployment, nodes))
+        service, deployment, gateway_object = (
+            observable.get((kind, gateway.namespace, render.NAME)) for kind in OBSERVED_KINDS
+        )
+        record_observation(gateway, observe(gateway, service, deployment, nodes, gateway_object))
     return drifted
 
 

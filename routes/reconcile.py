@@ -31,7 +31,7 @@ from console.reconcile import (
     wait_for_namespace,
 )
 from gateways import flavors
-from gateways.reconcile import OBSERVE_DELAYS, reconcile_gateway, send_later
+from gateways.reconcile import OBSERVE_DELAYS, observe_listeners, reconcile_gateway, send_later
 from routes import controller_status, hosts, live, render
 from routes import spec as route_spec
 from routes.claims import admissions, competitors, sync_claims
@@ -198,6 +198,7 @@ def observe_route(route_id: int, attempt: int = 0) -> str:
     if any(item["status"] == "Unknown" for item in said) and attempt + 1 < len(OBSERVE_DELAYS):
         send_later(observe_route, route_id, attempt + 1)
         return "waiting"
+    observe_listeners(route.gateway_id)  # the route counts among its listener's attached routes now
     return "observed"
 
 

@@ -9,6 +9,7 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from console import cluster
+from gateways import listeners
 from gateways import render as gateway_render
 from gateways.models import Gateway
 from routes import controller_status, render
@@ -320,3 +321,54 @@ def test_the_controllers_answers_become_the_routes_attached_and_resolved_refs_co
         controller_status.route_conditions([answers[0]]), controller_status.route_conditions([answers[0]])
     )
     assert controller_status.differs([], waiting)
+
+
+def test_the_gateways_listeners_keep_the_controllers_counts_and_current_conditions_shown_by_host():
+    secure = gateway_render.https_listener("shop.example.com")
+    said = {
+        "metadata": {"generation": 3},
+        "status": {
+            "listeners": [
+                {
+                    "name": "http",
+                    "attachedRoutes": 2,
+                    "conditions": [
+                        {"type": "Accepted", "status": "True", "reason": "Accepted", "observedGeneration": 3},
+                        {"type": "Programmed", "status": "False", "reason": "Pending", "observedGeneration": 2},
+                    ],
+                },
+                {
+                    "name": secure,
+                    "attachedRoutes": 0,
+                    "conditions": [
+                        {
+                            "type": "ResolvedRefs",
+                            "status": "False",
+                            "reason": "InvalidCertificateRef",
+                            "message": "secret not found",
+                            "observedGeneration": 3,
+                        },
+                        {"type": "Conflicted", "status": "False", "reason": "NoConflicts", "observedGeneration": 3},
+                    ],
+                },
+            ]
+        },
+    }
+    stored = listeners.reported(said)
+    assert stored[0] == {
+        "name": "http",
+        "attached_routes": 2,
+        "conditions": [
+            {"type": "Accepted", "status": "True", "reason": "Accepted", "message": ""}
+        ],  # not the stale one
+    }
+    assert listeners.reported(None) == [] and listeners.reported({"status": {}}) == []
+    plain, tls = listeners.rows(stored, {"shop.example.com": "shop-tls"})
+    assert (plain["protocol"], plain["host"], plain["tls_secret"]) == ("HTTP", "every host", "")
+    assert (tls["protocol"], tls["host"], tls["tls_secret"], tls["attached_routes"]) == (
+        "HTTPS",
+        "shop.example.com",
+        "shop-tls",
+        0,
+    )
+    assert [(c["type"], c["fine"]) for c in tls["checks"]] == [("ResolvedRefs", False), ("Conflicted", True)]

@@ -225,7 +225,20 @@ def test_grpc_health_and_echo_through_the_gateway(shop):
     assert_grpc_echoes(address, https_port, "rpc.example.com", secret)
 
 
-def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop):
+def on_route_api(request, project, route_api: str) -> None:
+    """The shop's gateway serving its routes as `route_api` says, ready."""
+    if route_api == "gateway-api":
+        request.getfixturevalue("gateway_api_crds")
+        ready_gateway(gateway_services.configure_gateway(project, route_api=route_api).pk)
+
+
+ROUTE_APIS = pytest.mark.parametrize("route_api", ["ingress", "gateway-api"])
+
+
+@ROUTE_APIS
+def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop, request, route_api):
+    """The console's host claims decide before anything is applied, whatever the routes become."""
+    on_route_api(request, shop, route_api)
     address, http_port, _ = gateway_of(shop)
     holder = ready_route(
         shop, {"name": "holder", "rules": [{"host": "claims.example.com", "paths": paths(("/shop", "front-end"))}]}
@@ -307,6 +320,31 @@ def test_a_route_priority_decides_between_overlapping_paths(shop):
         what="the / route's priority to win",
     )
     assert outranked.json["path"] == "/catalogue/socks"
+
+
+SPLIT_REQUESTS = 500
+
+
+@ROUTE_APIS
+def test_a_weighted_split_sends_80_and_20_percent_of_the_requests_to_each_service(shop, request, route_api):
+    """Weights 80/20 on one path, as an IngressRoute's weighted services or an HTTPRoute's
+    backendRefs: of 500 requests through Traefik, each Service gets its share within 5 points."""
+    on_route_api(request, shop, route_api)
+    address, http_port, _ = gateway_of(shop)
+    split = {
+        "path": "/",
+        "service": "front-end",
+        "port": 80,
+        "weight": 80,
+        "alternate_backends": [{"service": "catalogue", "port": 80, "weight": 20}],
+    }
+    ready_route(shop, {"name": "split", "rules": [{"host": "split.example.com", "paths": [split]}]})
+    wait_for(lambda: served(address, http_port, "split.example.com"), what="the split route to be served")
+    answers = [ask(address, http_port, "split.example.com", f"/{i}").json["service"] for i in range(SPLIT_REQUESTS)]
+    share = answers.count("front-end") / SPLIT_REQUESTS
+    print(f"{route_api}: front-end {share:.1%}, catalogue {answers.count('catalogue') / SPLIT_REQUESTS:.1%}")
+    assert set(answers) == {"front-end", "catalogue"}
+    assert abs(share - 0.80) <= 0.05, share
 
 
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
@@ -404,6 +442,18 @@ def test_the_controllers_answer_shows_on_the_route(shop, gateway_api_crds, platf
     browser.force_login(platform_admin, backend="django.contrib.auth.backends.ModelBackend")
     page = browser.get(f"/projects/{shop.name}/routes/ghost/").content.decode()
     assert "ResolvedRefs" in page and "a backend Service does not exist" in page
+
+    # The gateway page shows the Gateway's listeners as Traefik reports them: both routes attached.
+    def http_listener():
+        found = [row for row in Gateway.objects.get(pk=gateway.pk).listener_rows if row["name"] == "http"]
+        return found and found[0]["attached_routes"] == 2 and found[0]
+
+    listener = wait_for(http_listener, what="the http listener to count both attached routes")
+    assert {item["type"]: item["status"] for item in listener["conditions"]}["Accepted"] == "True"
+    gateway_page = browser.get(f"/projects/{shop.name}/gateway/").content.decode()
+    assert 'data-listener="http"' in gateway_page and "<td data-attached>2</td>" in gateway_page
+    answered = browser.get(f"/api/v1/projects/{shop.name}/gateway/").json()["status"]["listeners"]
+    assert [(row["name"], row["protocol"], row["attached_routes"]) for row in answered] == [("http", "HTTP", 2)]
 
     gateway_services.configure_gateway(shop, route_api="ingress")  # no controller answers for an Ingress
     wait_for(lambda: not said(seen, "Attached"), what="the route's controller conditions to go")

@@ -176,16 +176,17 @@ def test_the_api_stores_and_answers_a_split_and_a_gateway_cannot_leave_traefik_u
     preview = client.get(f"{base}front-end/manifest/?as=gateway-api").json()["manifests"]
     assert [ref["weight"] for ref in preview[0]["spec"]["rules"][0]["backendRefs"]] == [80, 20]
 
-    gateway = Gateway.objects.get(project=project_with_gateway)
-    gateway.flavor = "nginx-inc"
-    gateway.route_api = "ingress"
-    with pytest.raises(Exception, match="1 paths of this project's routes split traffic"):
-        gateway.full_clean()
+    gateway_url = f"/api/v1/projects/{project_with_gateway.name}/gateway/"
+    admin = api_as(get_user_model().objects.get(username="alice"))
+    refused = admin.put(gateway_url, {"flavor": "nginx-inc"}, format="json")
+    assert refused.status_code == 400
+    assert "1 paths of this project's routes split traffic" in refused.json()["flavor"][0]
+    assert Gateway.objects.get(project=project_with_gateway).flavor == "traefik"
 
     unsplit = client.patch(f"{base}front-end/", path_body(), format="json")  # the split removed
     assert unsplit.status_code == 200, unsplit.json()
     assert RoutePath.objects.get().alternate_backends == []
-    gateway.full_clean()  # nothing splits any more
+    assert admin.put(gateway_url, {"flavor": "nginx-inc"}, format="json").status_code == 202  # accepted
 
 
 # The rules editor and Edit YAML

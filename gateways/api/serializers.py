@@ -3,6 +3,8 @@ from rest_framework import serializers
 from gateways import flavors
 from gateways.models import Gateway
 
+LISTENER_FIELDS = ("name", "protocol", "host", "tls_secret", "attached_routes", "conditions")
+
 
 class GatewayStatusSerializer(serializers.Serializer):
     observed_generation = serializers.IntegerField()
@@ -11,6 +13,11 @@ class GatewayStatusSerializer(serializers.Serializer):
     addresses = serializers.ListField(child=serializers.CharField())
     node_ports = serializers.DictField(child=serializers.IntegerField())
     ready_replicas = serializers.IntegerField()
+    listeners = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Gateway API gateways: the Gateway's listeners as the controller reports them "
+        "(name, protocol, host, tls_secret, attached_routes, conditions).",
+    )
 
 
 class GatewaySerializer(serializers.ModelSerializer):
@@ -50,5 +57,6 @@ class GatewaySerializer(serializers.ModelSerializer):
                 "addresses": gateway.addresses,
                 "node_ports": gateway.node_ports,
                 "ready_replicas": gateway.ready_replicas,
+                "listeners": [{key: row[key] for key in LISTENER_FIELDS} for row in gateway.listener_rows],
             }
         ).data
