@@ -551,14 +551,14 @@ def route_edit_annotations(request, name, route):
 def route_edit_yaml(request, name, route):
     found = services.route_in_reach(request.user, name, route, "edit_route")
     gateway = found.gateway or enabled_gateway(found.project)
-    ingress_routes = live.renders_ingress_routes(gateway)
+    shown_as = yaml_mapping.edited_form(gateway)
 
     def context_for(current, data=None):
-        shown = yaml_mapping.manifest_yaml(current, gateway, ingress_routes)
-        return {"route": current, "form": YamlForm(data, initial={"manifest": shown}), "ingress_routes": ingress_routes}
+        shown = yaml_mapping.manifest_yaml(current, gateway, shown_as)
+        return {"route": current, "form": YamlForm(data, initial={"manifest": shown}), "shown_as": shown_as}
 
     def save(data, generation):
-        edited = yaml_mapping.route_data(data["manifest"], found, gateway, ingress_routes)
+        edited = yaml_mapping.route_data(data["manifest"], found, gateway, shown_as)
         if not services.same_route(found, edited):
             services.update_route(found, edited, expected_generation=generation, by=request.user)
 

@@ -1,5 +1,6 @@
-"""Edit YAML: what the worker applies for a route (one Ingress, or a Traefik gateway's IngressRoutes),
-as text, and an edited copy mapped back onto the route.
+"""Edit YAML: what the worker applies for a route (one Ingress, a Traefik gateway's IngressRoutes, or
+the HTTPRoutes and GRPCRoutes of a gateway that serves the Gateway API), as text, and an edited copy
+mapped back onto the route.
 
 Only what a route can represent is accepted; anything else is refused naming the field, so an edit
 never silently loses part of what the user wrote. Rules are matched to the route's current rules by
@@ -13,9 +14,10 @@ from django.core.exceptions import ValidationError
 from console.cluster import PREFIX, ClusterError
 from gateways import flavors, policy
 from gateways.models import AnnotationAllowance, Gateway
+from gateways.render import GATEWAY_API, GATEWAY_GROUP, HTTP_LISTENER, NAME, https_listener
 from routes import hosts, live, render
 from routes import spec as route_spec
-from routes.validators import MOST_BACKENDS, TLS_PROTOCOLS
+from routes.validators import MOST_BACKENDS, PROTOCOLS, TLS_PROTOCOLS
 
 ALLOWED_TOP = {"apiVersion", "kind", "metadata", "spec", "status"}
 ALLOWED_METADATA = {"name", "namespace", "labels", "annotations"}
@@ -27,6 +29,21 @@ INGRESS_ROUTE_RULE = {"kind", "match", "priority", "services"}
 INGRESS_ROUTE_SERVICE = {"name", "port", "scheme", "sticky", "weight"}
 TRAEFIK_MATCH = re.compile(r"Host\(`([^`]*)`\) && (Path|PathPrefix)\(`([^`]*)`\)")
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+ALL_PROTOCOLS = frozenset(PROTOCOLS)
+GATEWAY_API_SPEC = {"parentRefs", "hostnames", "rules"}
+GATEWAY_API_RULE = {"matches", "backendRefs"}
+PARENT_REF = {"group", "kind", "name", "sectionName"}
+BACKEND_REF = {"group", "kind", "name", "port", "weight"}
+GATEWAY_API_ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
+
+# The forms Edit YAML shows a route in: what its gateway's controller reads.
+INGRESS, INGRESS_ROUTES, GATEWAY_API_ROUTES = "ingress", "ingress-routes", "gateway-api"
+
+
+def edited_form(gateway) -> str:
+    if gateway.serves_gateway_api:
+        return GATEWAY_API_ROUTES
+    return INGRESS_ROUTES if live.renders_ingress_routes(gateway) else INGRESS
 
 
 def refuse(field: str, why: str) -> ValidationError:
@@ -59,46 +76,57 @@ def listing(obj, where: str) -> list:
     return obj
 
 
-def manifests_of(route, gateway, ingress_routes: bool) -> list[dict]:
-    """The route as an Ingress (or a Traefik gateway's IngressRoutes), the form Edit YAML edits."""
+def resolved_spec(route, gateway) -> route_spec.RouteSpec:
     spec = route_spec.from_route(route)
-    spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
-    return render.ingress_manifests(spec, gateway, route.owner, ingress_routes)
+    return spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
+
+
+def manifests_of(route, gateway, form: str) -> list[dict]:
+    """The route in the form Edit YAML edits (edited_form): as the worker applies it."""
+    spec = resolved_spec(route, gateway)
+    if form == GATEWAY_API_ROUTES:
+        numbers, _ = known_port_numbers(spec)
+        return render.gateway_api_routes(spec, gateway, route.owner, numbers)
+    return render.ingress_manifests(spec, gateway, route.owner, form == INGRESS_ROUTES)
+
+
+def known_port_numbers(spec) -> tuple[dict, list[str]]:
+    """The numbers of the ports the route names, as far as the project's Services know them, with
+    notes on what is missing: a backendRef needs a port's number where the route names it."""
+    try:
+        numbers, unknown = live.port_numbers(spec)
+    except ClusterError as error:
+        return {}, [f"The Services' port numbers could not be read, so named ports are shown: {error.message}"]
+    return numbers, [
+        f"Service {service} has no port named {port}: a backendRef needs the port's number."
+        for service, port in unknown
+    ]
 
 
 def gateway_api_preview(route) -> tuple[list[dict], list[str]]:
     """The route as Gateway API objects (what serving it through the Gateway API would apply), with
-    notes on what the preview could not settle: a backendRef needs a port's number where the route
-    names it, and only the project's Services know the numbers."""
+    notes on what the preview could not settle."""
     gateway = route.gateway or Gateway(project=route.project, enabled=False)
-    spec = route_spec.from_route(route)
-    spec = spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway))
-    notes, numbers = [], {}
-    try:
-        numbers, unknown = live.port_numbers(spec)
-        notes = [
-            f"Service {service} has no port named {port}: a backendRef needs the port's number."
-            for service, port in unknown
-        ]
-    except ClusterError as error:
-        notes.append(f"The Services' port numbers could not be read, so named ports are shown: {error.message}")
+    spec = resolved_spec(route, gateway)
+    numbers, notes = known_port_numbers(spec)
     return render.gateway_api_routes(spec, gateway, route.owner, numbers), notes
 
 
-def manifest_yaml(route, gateway, ingress_routes: bool = False) -> str:
-    """What the worker will apply for the route, for the Edit YAML dialog: one Ingress, or the
-    IngressRoutes of a Traefik gateway on a cluster that serves them."""
-    return yaml.safe_dump_all(manifests_of(route, gateway, ingress_routes), sort_keys=False)
+def manifest_yaml(route, gateway, form: str = INGRESS) -> str:
+    """What the worker will apply for the route, for the Edit YAML dialog."""
+    return yaml.safe_dump_all(manifests_of(route, gateway, form), sort_keys=False)
 
 
-def route_data(text: str, route, gateway, ingress_routes: bool = False) -> dict:
+def route_data(text: str, route, gateway, form: str = INGRESS) -> dict:
     """The route's data (the API's shape) from the edited text of manifest_yaml."""
     try:
         docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         raise ValidationError({"manifest": f"This is not valid YAML: {error}"}) from None
     mapper = RuleMapper(route, gateway)
-    if ingress_routes:
+    if form == GATEWAY_API_ROUTES:
+        return from_gateway_api_routes(docs, route, gateway, mapper)
+    if form == INGRESS_ROUTES:
         return from_ingress_routes(docs, route, gateway, mapper)
     if len(docs) != 1:
         raise refuse("the document", f"give exactly one Ingress (this text holds {len(docs)} documents).")
@@ -310,6 +338,160 @@ def first_difference(wanted, given, where: str) -> str | None:
     return None if wanted == given else where
 
 
+# HTTPRoutes and GRPCRoutes
+
+
+def from_gateway_api_routes(docs: list, route, gateway, mapper: "RuleMapper") -> dict:
+    """HTTPRoutes and GRPCRoutes back onto the route: each object's host, listener and rules give a
+    rule of the route, its protocol following the route's rule of that host (a GRPCRoute's is gRPC).
+    What the console derives (the parent Gateway and its listener) must be what the route renders.
+    The route's annotations stay as they are: its Gateway API objects do not carry them."""
+    if not docs:
+        raise refuse("the document", "give the route's HTTPRoutes and GRPCRoutes.")
+    names = port_names(resolved_spec(route, gateway))
+    groups: dict[tuple[str, str, str], dict] = {}
+    labels = None
+    for i, doc in enumerate(docs):
+        where = f"document {i + 1}: "
+        only(doc, ALLOWED_TOP, "")
+        kind = doc.get("kind")
+        if doc.get("apiVersion") != GATEWAY_API or kind not in GATEWAY_API_ROUTE_KINDS:
+            raise refuse(f"{where}kind", f"this gateway's routes are {GATEWAY_API} HTTPRoutes and GRPCRoutes.")
+        metadata = check_metadata(doc, route.name if i == 0 else f"{route.name}-{i}", route, where)
+        if mapping(metadata.get("annotations"), f"{where}metadata.annotations"):
+            raise refuse(
+                f"{where}metadata.annotations",
+                "Gateway API routes carry no annotations (the controller would read them as its configuration); "
+                "the route's own are kept for its gateway's other kinds: change them with Edit annotations.",
+            )
+        given_labels = user_labels(metadata, where)
+        if labels is not None and given_labels != labels:
+            raise refuse(
+                f"{where}metadata.labels", "every object of a route carries the route's labels: give each the same."
+            )
+        labels = given_labels
+        spec = mapping(doc.get("spec"), f"{where}spec")
+        only(spec, GATEWAY_API_SPEC, f"{where}spec")
+        host = single_hostname(spec, f"{where}spec.hostnames")
+        listener = listener_of(spec, host, kind, f"{where}spec.parentRefs")
+        entries = listing(spec.get("rules"), f"{where}spec.rules")
+        if not entries:
+            raise refuse(f"{where}spec.rules", "give at least one rule.")
+        group = groups.setdefault((kind, host, listener), {"where": f"{where}spec", "paths": []})
+        for j, entry in enumerate(entries):
+            at = f"{where}spec.rules[{j}]"
+            only(entry, GATEWAY_API_RULE, at)
+            path = grpc_route_path(entry, at, mapper, host) if kind == "GRPCRoute" else http_route_path(entry, at)
+            group["paths"].append({**path, **backends_of(entry, at, names)})
+    rules = []
+    for (kind, host, listener), group in groups.items():
+        secret = mapper.secret_of(host) if listener != HTTP_LISTENER else ""
+        if listener != HTTP_LISTENER and not secret:
+            raise refuse(
+                f"{group['where']}.parentRefs[0].sectionName",
+                f"host {host} has no TLS secret in this route; add its secure rule with Edit rules, where the secret "
+                "is picked.",
+            )
+        among = {"grpc"} if kind == "GRPCRoute" else {"http", "https", "ws", "wss"}
+        rules.append(mapper.rule(group["where"], host, group["paths"], secret, among))
+    return {"name": route.name, "rules": rules, "labels": labels, "annotations": dict(route.annotations)}
+
+
+def single_hostname(spec: dict, where: str) -> str:
+    hostnames = listing(spec.get("hostnames"), where)
+    if len(hostnames) != 1:
+        raise refuse(where, "give exactly one host: the console renders one object per host.")
+    return str(hostnames[0])
+
+
+def listener_of(spec: dict, host: str, kind: str, where: str) -> str:
+    """The listener an object attaches to, which must be one of the gateway's own Gateway: plain
+    HTTP, or the host's HTTPS listener (gRPC is served over TLS)."""
+    refs = listing(spec.get("parentRefs"), where)
+    if len(refs) != 1:
+        raise refuse(where, f"a route attaches to its gateway's Gateway, {NAME}, alone.")
+    ref = refs[0]
+    only(ref, PARENT_REF, f"{where}[0]")
+    if (ref.get("group", GATEWAY_GROUP), ref.get("kind", "Gateway"), ref.get("name")) != (
+        GATEWAY_GROUP,
+        "Gateway",
+        NAME,
+    ):
+        raise refuse(f"{where}[0]", f"a route attaches to its gateway's Gateway, {NAME}.")
+    secure, plain = https_listener(host), HTTP_LISTENER
+    allowed = [secure] if kind == "GRPCRoute" else [plain, secure]
+    listener = ref.get("sectionName")
+    if listener not in allowed:
+        raise refuse(
+            f"{where}[0].sectionName",
+            f"host {host} is served on listener {plain} (plain HTTP) or {secure} (its HTTPS listener)"
+            if kind == "HTTPRoute"
+            else f"gRPC is served over TLS, on host {host}'s HTTPS listener {secure}.",
+        )
+    return listener
+
+
+def single_match(entry: dict, at: str, key: str) -> dict | None:
+    matches = listing(entry.get("matches"), f"{at}.matches")
+    if not matches:
+        return None
+    if len(matches) != 1:
+        raise refuse(f"{at}.matches", "give one match a rule: each path of a route is a rule of its own.")
+    only(matches[0], {key}, f"{at}.matches[0]")
+    return mapping(matches[0].get(key), f"{at}.matches[0].{key}")
+
+
+def http_route_path(entry: dict, at: str) -> dict:
+    match = single_match(entry, at, "path") or {"type": "PathPrefix", "value": "/"}
+    only(match, {"type", "value"}, f"{at}.matches[0].path")
+    types = {"PathPrefix": "Prefix", "Exact": "Exact"}
+    kind = match.get("type", "PathPrefix")
+    if kind not in types:
+        raise refuse(f"{at}.matches[0].path.type", "PathPrefix or Exact: the path types a route offers.")
+    return {"path": match.get("value", "/"), "path_type": types[kind]}
+
+
+def grpc_route_path(entry: dict, at: str, mapper: "RuleMapper", host: str) -> dict:
+    """A method match as the route's gRPC path (/<service>/ or /<service>/<method>; every call
+    without one), keeping the path the route writes for the same match."""
+    match = single_match(entry, at, "method") or {}
+    only(match, {"type", "service", "method"}, f"{at}.matches[0].method")
+    if match.get("type", "Exact") != "Exact":
+        raise refuse(f"{at}.matches[0].method.type", "Exact: a route matches gRPC services and methods by name.")
+    service, method = str(match.get("service") or ""), str(match.get("method") or "")
+    if method and not service:
+        raise refuse(f"{at}.matches[0].method.service", "name the service whose method this is.")
+    wanted = render.grpc_route_rule(route_spec.PathSpec(path=f"/{service}/{method}"), {}).get("matches")
+    for rule in mapper.current:
+        for path in rule.paths if rule.host == host and rule.protocol == "grpc" else ():
+            if render.grpc_route_rule(path, {}).get("matches") == wanted:
+                return {"path": path.path, "path_type": path.path_type}
+    return {"path": f"/{service}/{method}" if service else "/", "path_type": "Prefix"}
+
+
+def backends_of(entry: dict, at: str, names: dict) -> dict:
+    """A rule's backendRefs as the path's Service, port and weight and its alternate backends. A port
+    number the route names is written back as its name."""
+    refs = listing(entry.get("backendRefs"), f"{at}.backendRefs")
+    if not 1 <= len(refs) <= MOST_BACKENDS:
+        raise refuse(f"{at}.backendRefs", f"a path of a route goes to 1 to {MOST_BACKENDS} Services (split by weight).")
+    backends = []
+    for k, ref in enumerate(refs):
+        only(ref, BACKEND_REF, f"{at}.backendRefs[{k}]")
+        if (ref.get("group", ""), ref.get("kind", "Service")) != ("", "Service"):
+            raise refuse(f"{at}.backendRefs[{k}]", "a route sends traffic to Services of its project.")
+        service, port = ref.get("name", ""), ref.get("port", "")
+        backends.append({"service": service, "port": names.get((service, port), port), "weight": ref.get("weight", 1)})
+    return {**backends[0], "alternate_backends": backends[1:]}
+
+
+def port_names(spec) -> dict[tuple[str, int], str]:
+    """{(service, number): name} for the ports the route names, so that an unchanged number stays a name."""
+    numbers, _ = known_port_numbers(spec)
+    named = {(b.service, b.port) for rule in spec.rules for path in rule.paths for b in path.backends}
+    return {(service, number): name for (service, name), number in numbers.items() if (service, name) in named}
+
+
 # Rules, matched to the route's current ones by host
 
 
@@ -323,10 +505,11 @@ class RuleMapper:
         self.current = route_spec.from_route(route).rules
         self.hints: dict[str, set[str]] = {"grpc": set(), "ws": set()}
 
-    def rule(self, where: str, host: str, paths: list[dict], secret: str) -> dict:
-        previous = self.previous(where, host, paths)
+    def rule(self, where: str, host: str, paths: list[dict], secret: str, among: set[str] = ALL_PROTOCOLS) -> dict:
+        """`among`: the protocols the rule may have (a GRPCRoute's rules are gRPC)."""
+        previous = self.previous(where, host, paths, among)
         secure = bool(secret)
-        protocol = previous.protocol if previous else self.hinted(paths)
+        protocol = previous.protocol if previous else self.hinted(paths, among)
         if secure and protocol not in TLS_PROTOCOLS:
             protocol = "wss" if protocol == "ws" else "https"
         elif not secure and protocol in TLS_PROTOCOLS:
@@ -341,10 +524,14 @@ class RuleMapper:
             "paths": paths,
         }
 
-    def previous(self, where: str, host: str, paths: list[dict]):
+    def secret_of(self, host: str) -> str:
+        """The TLS secret the route's rules of `host` use (an HTTPRoute does not name it)."""
+        return next((r.tls_secret for r in self.current if r.host == host and r.protocol in TLS_PROTOCOLS), "")
+
+    def previous(self, where: str, host: str, paths: list[dict], among: set[str] = ALL_PROTOCOLS):
         """The current rule this one is, by host; refused when the host has rules of different
         protocols and the paths do not tell which."""
-        same_host = [rule for rule in self.current if rule.host == host]
+        same_host = [rule for rule in self.current if rule.host == host and rule.protocol in among]
         protocols = sorted({rule.protocol for rule in same_host})
         if len(protocols) <= 1:
             return same_host[0] if same_host else None
@@ -358,7 +545,9 @@ class RuleMapper:
             "paths do not say which one this is. Keep each rule's paths as they were, or use Edit Rules.",
         )
 
-    def hinted(self, paths: list[dict]) -> str:
+    def hinted(self, paths: list[dict], among: set[str] = ALL_PROTOCOLS) -> str:
+        if among == {"grpc"}:
+            return "grpc"
         services = {path.get("service") for path in paths}
         if services & self.hints["grpc"] or "*" in self.hints["grpc"]:
             return "grpc"

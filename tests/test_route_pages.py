@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from console import cluster
 from gateways import services as gateway_services
+from gateways.render import https_listener
 from routes import services as route_services
 from routes.models import Route, RoutePath, RouteRule
 from tests.conftest import PASSWORD, api_as, backend_service, password_login, tls_secret_manifest
@@ -566,6 +567,96 @@ def test_a_traefik_gateways_edit_yaml_and_manifest_show_the_ingress_routes_the_w
 
     assert edit_yaml(olga, shop, through_the_annotation).status_code == 204
     assert Route.objects.get(pk=route.pk).annotations == {"traefik.ingress.kubernetes.io/router.priority": "99"}
+
+
+def test_a_gateway_api_gateways_edit_yaml_shows_and_maps_back_its_httproutes_and_grpcroutes(shop, django_user_model):
+    gateway_services.configure_gateway(shop, flavor="traefik", route_api="gateway-api")
+    plain = {"host": "shop.example.com", "paths": [{"path": "/", "service": "catalogue", "port": "web"}]}
+    grpc = {**two_tls_rules()[0], "paths": [{"path": "/echo.Echo/", "service": "greeter", "port": 50051}]}
+    annotations = {"team": "socks"}
+    route = route_services.create_route(shop, {"name": "front-end", "rules": [plain, grpc], "annotations": annotations})
+    olga = logged_in("olga")
+    shown = olga.get(url(shop, "front-end/edit-yaml/"), **HTMX)
+    assert "The HTTPRoutes and GRPCRoutes (Gateway API) as the console applies them" in shown.content.decode()
+    http_route, grpc_route = yaml.safe_load_all(shown.context["form"].initial["manifest"])
+    assert (http_route["kind"], grpc_route["kind"]) == ("HTTPRoute", "GRPCRoute")
+    assert http_route["metadata"]["annotations"] == {} and grpc_route["metadata"]["name"] == "front-end-1"
+    assert http_route["spec"]["rules"][0]["backendRefs"][0]["port"] == 8080  # what the worker applies
+    manifest = api_as(django_user_model.objects.get(username="olga")).get(
+        f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"
+    )
+    assert [m["kind"] for m in manifest.json()["manifests"]] == ["HTTPRoute", "GRPCRoute"]
+
+    assert edit_yaml(olga, shop, lambda docs: None).status_code == 204
+    assert Route.objects.get(pk=route.pk).generation == 1  # unchanged text changes nothing: web stays web
+
+    def add_paths(docs):
+        docs[0]["spec"]["rules"].append(
+            {
+                "matches": [{"path": {"type": "Exact", "value": "/basket"}}],
+                "backendRefs": [{"name": "front-end", "port": 80}],  # group, kind and weight as defaulted
+            }
+        )
+        docs[1]["spec"]["rules"].append({"matches": [{"method": {"service": "echo.Echo", "method": "Ping"}}]})
+        docs[1]["spec"]["rules"][-1]["backendRefs"] = [{"name": "greeter", "port": 50051}]
+
+    assert edit_yaml(olga, shop, add_paths).status_code == 204
+    route = Route.objects.get(pk=route.pk)
+    assert protocols(route) == {"shop.example.com": "http", "api.example.com": "grpc"}
+    web, api = route.rules.all()
+    assert [(p.path, p.path_type, p.service, p.port) for p in web.paths.all()] == [
+        ("/", "Prefix", "catalogue", "web"),
+        ("/basket", "Exact", "front-end", 80),
+    ]
+    assert [p.path for p in api.paths.all()] == ["/echo.Echo/", "/echo.Echo/Ping"]
+    assert api.tls_secret == "good-tls" and route.annotations == annotations  # neither is on the objects
+
+    def secure(docs):
+        docs[0]["spec"]["parentRefs"][0]["sectionName"] = docs[1]["spec"]["parentRefs"][0]["sectionName"]
+
+    refusals = [
+        (secure, "document 1: spec.parentRefs[0].sectionName: host shop.example.com is served on listener http"),
+        (
+            lambda docs: docs[0]["spec"]["parentRefs"][0].update(sectionName=https_listener("shop.example.com")),
+            "document 1: spec.parentRefs[0].sectionName: host shop.example.com has no TLS secret in this route",
+        ),
+        (
+            lambda docs: docs[1]["spec"]["parentRefs"][0].update(sectionName="http"),
+            "document 2: spec.parentRefs[0].sectionName: gRPC is served over TLS",
+        ),
+        (
+            lambda docs: docs[0]["metadata"].update(annotations={"team": "socks"}),
+            "document 1: metadata.annotations: Gateway API routes carry no annotations",
+        ),
+        (
+            lambda docs: docs[0]["spec"]["rules"][0]["backendRefs"][0].update(namespace="elsewhere"),
+            "document 1: spec.rules[0].backendRefs[0].namespace: the console cannot represent this field",
+        ),
+        (
+            lambda docs: docs[0]["spec"]["parentRefs"][0].update(name="someone-elses"),
+            "document 1: spec.parentRefs[0]: a route attaches to its gateway's Gateway, kubeconsole-gateway.",
+        ),
+        (
+            lambda docs: docs[0]["spec"]["rules"][0]["matches"][0]["path"].update(type="RegularExpression"),
+            "document 1: spec.rules[0].matches[0].path.type: PathPrefix or Exact",
+        ),
+        (lambda docs: docs[0]["spec"].update(hostnames=["a.example.com", "b.example.com"]), "give exactly one host"),
+        (lambda docs: docs[1]["metadata"]["labels"].update(tier="web"), "document 2: metadata.labels: every object"),
+    ]
+    for change, message in refusals:
+        refused = edit_yaml(olga, shop, change)
+        assert refused.status_code == 400, message
+        assert message in " ".join(refused.context["form"].errors["manifest"])
+    assert Route.objects.get(pk=route.pk).generation == 2  # none of them was saved
+
+    def new_secure_host(docs):
+        docs[1]["spec"]["hostnames"] = ["rpc.example.com"]
+        docs[1]["spec"]["parentRefs"][0]["sectionName"] = https_listener("rpc.example.com")
+
+    refused = edit_yaml(olga, shop, new_secure_host)
+    assert "host rpc.example.com has no TLS secret in this route" in " ".join(
+        refused.context["form"].errors["manifest"]
+    )
 
 
 def test_edit_rules_shows_a_refusal_that_concerns_more_than_the_rules(route, shop):

@@ -286,3 +286,34 @@ def test_edit_yaml_carries_weighted_ingress_route_services(split_shop, ingress_r
     assert refused.status_code == 400
     assert "1 to 3 Services" in " ".join(refused.context["form"].errors["manifest"])
     assert RoutePath.objects.get().weight == 50
+
+
+@pytest.mark.cluster
+def test_edit_yaml_carries_weighted_backend_refs_on_a_gateway_api_gateway(split_shop):
+    from routes import services as route_services
+
+    route_services.create_route(split_shop, path_body(weight=80, alternate_backends=[CATALOGUE]))
+    olga = logged_in("olga")
+    shown = olga.get(url(split_shop, "front-end/edit-yaml/"), **HTMX)
+    [doc] = yaml.safe_load_all(shown.context["form"].initial["manifest"])
+    refs = doc["spec"]["rules"][0]["backendRefs"]
+    assert [(ref["name"], ref["port"], ref["weight"]) for ref in refs] == [
+        ("front-end", 80, 80),
+        ("catalogue", 8080, 20),
+    ]
+
+    def rebalance(docs):
+        docs[0]["spec"]["rules"][0]["backendRefs"][0]["weight"] = 30
+        docs[0]["spec"]["rules"][0]["backendRefs"][1]["weight"] = 70
+
+    assert edit_yaml(olga, split_shop, rebalance).status_code == 204
+    path = RoutePath.objects.get()
+    assert (path.weight, path.alternate_backends) == (30, [{**CATALOGUE, "weight": 70}])
+
+    def too_heavy(docs):
+        docs[0]["spec"]["rules"][0]["backendRefs"][1]["weight"] = 900
+
+    refused = edit_yaml(olga, split_shop, too_heavy)
+    assert refused.status_code == 400
+    assert "0 to 256" in " ".join(refused.context["form"].errors["manifest"])
+    assert RoutePath.objects.get().alternate_backends[0]["weight"] == 70

@@ -149,7 +149,7 @@ class RouteManifestView(APIView):
         if shown_as == "gateway-api" or gateway.serves_gateway_api:
             manifests, notes = yaml_mapping.gateway_api_preview(found)
             return Response({"manifests": manifests, "notes": notes})
-        manifests = yaml_mapping.manifests_of(found, gateway, live.renders_ingress_routes(gateway))
+        manifests = yaml_mapping.manifests_of(found, gateway, yaml_mapping.edited_form(gateway))
         return Response({"manifests": manifests, "notes": []})
 
 
