@@ -16,6 +16,7 @@ happened."""
 import argparse
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,32 @@ def through_gateway(address: str, port: int, host: str) -> bool:
         return requests.get(f"http://{address}:{port}/", headers={"Host": host}, timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+class Outage(threading.Thread):
+    """Asks one route every 50 ms until stopped (at most `limit` seconds) and keeps the longest
+    stretch between two answers: how long the route went unserved."""
+
+    def __init__(self, address: str, port: int, host: str, limit: float):
+        super().__init__(daemon=True)
+        self.target, self.limit, self.done = (address, port, host), limit, threading.Event()
+        self.longest, self.asked, self.failed = 0.0, 0, 0
+
+    def run(self):
+        began = last_answer = time.monotonic()
+        while not self.done.is_set() and time.monotonic() - began < self.limit:
+            self.asked += 1
+            if through_gateway(*self.target):
+                last_answer = time.monotonic()
+            else:
+                self.failed += 1
+            self.longest = max(self.longest, time.monotonic() - last_answer)
+            time.sleep(0.05)
+
+    def stop(self) -> "Outage":
+        self.done.set()
+        self.join()
+        return self
 
 
 def gateway_ready(api: requests.Session, url: str) -> dict | None:
@@ -151,6 +178,8 @@ def main() -> int:
         stack.log(f"{count} routes as Ingress (IngressRoutes), one after another")
         time_routes(results, api, stack.url, (address, port), "i", count, "IngressRoute")
         stack.log("switching the gateway to the Gateway API")
+        outage = Outage(address, port, "i0.example.com", 3 * TIMEOUT)
+        outage.start()
         began = time.monotonic()
         body = {"flavor": "traefik", "access_mode": "NodePort", "route_api": "gateway-api"}
         answer = api.put(gateway_url, json={**body, "generation": gateway["generation"]}, timeout=10)
@@ -163,6 +192,12 @@ def main() -> int:
         )
         results.add(
             "", f"switched to the Gateway API -> all {count} routes served again", f"{time.monotonic() - began:.1f} s"
+        )
+        outage.stop()
+        results.add(
+            "",
+            f"a route asked every 50 ms through the switch: longest unanswered ({outage.failed}/{outage.asked} failed)",
+            ms(outage.longest),
         )
         stack.log(f"{count} routes as HTTPRoutes, one after another")
         time_routes(results, api, stack.url, (address, port), "g", count, "HTTPRoute")

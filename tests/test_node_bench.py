@@ -28,3 +28,5 @@ def test_the_node_benchmark_runs_through_the_controller(node):
             report,
         ), report
     assert re.search(r"\| switched to the Gateway API -> all 3 routes served again \| \d+\.\d s \|", report), report
+    outage = r"\| a route asked every 50 ms through the switch: longest unanswered \(\d+/\d+ failed\) \| \d+\.\d ms \|"
+    assert re.search(outage, report), report
