@@ -91,7 +91,8 @@ def validate_label_value(value: str) -> None:
 
 
 def validate_annotations_size(annotations: dict[str, str]) -> None:
-    size = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
+    # The policy says which keys or values are not text; their size is still counted.
+    size = sum(len(str(key).encode()) + len(str(value).encode()) for key, value in annotations.items())
     if size > ANNOTATIONS_MAX_BYTES:
         raise ValidationError(
             f"Annotations may total at most 256 KiB; these have {size // 1024} KiB.", code="max_length"

@@ -75,6 +75,8 @@ def validate_spec(
     seen = set()
     for i, rule in enumerate(spec.rules):
         at = f"rules.{i}"
+        if not all_text(errors, at, rule, "host_mode", "host", "protocol", "tls_secret"):
+            continue  # Edit YAML hands over what the document held, a list where a host should be
         if rule.host_mode not in HOST_MODES:
             errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
         elif rule.host_mode == "custom":
@@ -94,10 +96,16 @@ def validate_spec(
             errors.add(f"{at}.paths", "Add at least one path.")
         for j, path in enumerate(rule.paths):
             where = f"{at}.paths.{j}"
+            alternates_typed = all(
+                [typed_backend(errors, f"{where}.alternate_backends.{k}", b) for k, b in enumerate(path.alternates)]
+            )
+            if not (all_text(errors, where, path, "path", "path_type") and typed_backend(errors, where, path)):
+                continue
             errors.check(f"{where}.path", validate_path, path.path, path.path_type)
             errors.check(f"{where}.service", validate_dns1123_label, path.service)
             errors.check(f"{where}.port", validate_port, path.port)
-            check_backends(errors, where, path, gateway)
+            if alternates_typed:
+                check_backends(errors, where, path, gateway)
             key = (rule.host_mode, rule.host if rule.host_mode == "custom" else path.service, path.path)
             if key in seen:
                 errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
@@ -118,6 +126,23 @@ def validate_spec(
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
     errors.raise_any()
+
+
+def all_text(errors: Errors, at: str, item, *fields: str) -> bool:
+    """Whether each of the fields is text; says so on each one that is not."""
+    wrong = [name for name in fields if not isinstance(getattr(item, name), str)]
+    for name in wrong:
+        errors.add(f"{at}.{name}", "Must be text.")
+    return not wrong
+
+
+def typed_backend(errors: Errors, at: str, backend) -> bool:
+    """Whether a backend's service is text and its port a number or text, as the checks compare them."""
+    if isinstance(backend.port, int | str):
+        return all_text(errors, at, backend, "service")
+    errors.check(f"{at}.port", validate_port, backend.port)
+    all_text(errors, at, backend, "service")
+    return False
 
 
 def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, gateway: Gateway) -> None:

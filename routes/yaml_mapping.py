@@ -68,6 +68,13 @@ def mapping(obj, where: str) -> dict:
     return obj
 
 
+def text(value, where: str) -> str:
+    """A value the route holds as text; YAML reads some unquoted ones as numbers, which are taken as written."""
+    if value is None or isinstance(value, dict | list):
+        raise refuse(where, "must be text.")
+    return str(value)
+
+
 def listing(obj, where: str) -> list:
     if obj is None:
         return []
@@ -176,7 +183,7 @@ def from_ingress(doc, route, gateway, mapper: "RuleMapper") -> dict:
     for i, rule in enumerate(listing(spec.get("rules"), "spec.rules")):
         where = f"spec.rules[{i}]"
         only(rule, ALLOWED_RULE, where)
-        host = rule.get("host", "")
+        host = text(rule.get("host", ""), f"{where}.host")
         paths = [ingress_path(path, f"{where}.http.paths[{j}]") for j, path in enumerate(rule_paths(rule, where))]
         rules.append(mapper.rule(where, host, paths, secrets.get(host, "")))
     data = {"name": route.name, "rules": rules, "labels": user_labels(metadata, "")}
@@ -197,9 +204,9 @@ def ingress_path(path, at: str) -> dict:
     service = mapping(backend.get("service"), f"{at}.backend.service")
     port = mapping(service.get("port"), f"{at}.backend.service.port")
     return {
-        "path": path.get("path", "/"),
-        "path_type": path.get("pathType", "Prefix"),
-        "service": service.get("name", ""),
+        "path": text(path.get("path", "/"), f"{at}.path"),
+        "path_type": text(path.get("pathType", "Prefix"), f"{at}.pathType"),
+        "service": text(service.get("name", ""), f"{at}.backend.service.name"),
         "port": port.get("number", port.get("name", "")),
     }
 
@@ -208,8 +215,9 @@ def tls_secrets(tls: list) -> dict[str, str]:
     by_host = {}
     for i, entry in enumerate(tls):
         only(entry, {"hosts", "secretName"}, f"spec.tls[{i}]")
-        for host in listing(entry.get("hosts"), f"spec.tls[{i}].hosts"):
-            by_host[host] = entry.get("secretName", "")
+        secret = text(entry.get("secretName", ""), f"spec.tls[{i}].secretName")
+        for k, host in enumerate(listing(entry.get("hosts"), f"spec.tls[{i}].hosts")):
+            by_host[text(host, f"spec.tls[{i}].hosts[{k}]")] = secret
     return by_host
 
 
@@ -247,7 +255,7 @@ def from_ingress_routes(docs: list, route, gateway, mapper: "RuleMapper") -> dic
         check_metadata(doc, route.name if i == 0 else f"{route.name}-{i}", route, where)
         spec = mapping(doc.get("spec"), f"{where}spec")
         only(spec, INGRESS_ROUTE_SPEC, f"{where}spec")
-        secret = mapping(spec.get("tls"), f"{where}spec.tls").get("secretName", "")
+        secret = text(mapping(spec.get("tls"), f"{where}spec.tls").get("secretName", ""), f"{where}spec.tls.secretName")
         for j, entry in enumerate(listing(spec.get("routes"), f"{where}spec.routes")):
             at = f"{where}spec.routes[{j}]"
             host, path, h2c = ingress_route_path(entry, at)
@@ -290,8 +298,12 @@ def ingress_route_path(entry, at: str) -> tuple[str, dict, bool]:
     for k, service in enumerate(services):
         only(service, INGRESS_ROUTE_SERVICE, f"{at}.services[{k}]")
     backends = [
-        {"service": service.get("name", ""), "port": service.get("port", ""), "weight": service.get("weight", 1)}
-        for service in services
+        {
+            "service": text(service.get("name", ""), f"{at}.services[{k}].name"),
+            "port": service.get("port", ""),
+            "weight": service.get("weight", 1),
+        }
+        for k, service in enumerate(services)
     ]
     host, matcher, path = match.groups()
     path_data = {
@@ -401,7 +413,7 @@ def single_hostname(spec: dict, where: str) -> str:
     hostnames = listing(spec.get("hostnames"), where)
     if len(hostnames) != 1:
         raise refuse(where, "give exactly one host: the console renders one object per host.")
-    return str(hostnames[0])
+    return text(hostnames[0], f"{where}[0]")
 
 
 def listener_of(spec: dict, host: str, kind: str, where: str) -> str:
@@ -445,22 +457,23 @@ def http_route_path(entry: dict, at: str) -> dict:
     match = single_match(entry, at, "path") or {"type": "PathPrefix", "value": "/"}
     only(match, {"type", "value"}, f"{at}.matches[0].path")
     types = {"PathPrefix": "Prefix", "Exact": "Exact"}
-    kind = match.get("type", "PathPrefix")
+    kind = text(match.get("type", "PathPrefix"), f"{at}.matches[0].path.type")
     if kind not in types:
         raise refuse(f"{at}.matches[0].path.type", "PathPrefix or Exact: the path types a route offers.")
-    return {"path": match.get("value", "/"), "path_type": types[kind]}
+    return {"path": text(match.get("value", "/"), f"{at}.matches[0].path.value"), "path_type": types[kind]}
 
 
 def grpc_route_path(entry: dict, at: str, mapper: "RuleMapper", host: str) -> dict:
     """A method match as the route's gRPC path (/<service>/ or /<service>/<method>; every call
     without one), keeping the path the route writes for the same match."""
-    match = single_match(entry, at, "method") or {}
-    only(match, {"type", "service", "method"}, f"{at}.matches[0].method")
+    match, where = single_match(entry, at, "method") or {}, f"{at}.matches[0].method"
+    only(match, {"type", "service", "method"}, where)
     if match.get("type", "Exact") != "Exact":
-        raise refuse(f"{at}.matches[0].method.type", "Exact: a route matches gRPC services and methods by name.")
-    service, method = str(match.get("service") or ""), str(match.get("method") or "")
+        raise refuse(f"{where}.type", "Exact: a route matches gRPC services and methods by name.")
+    service = text(match.get("service", ""), f"{where}.service")
+    method = text(match.get("method", ""), f"{where}.method")
     if method and not service:
-        raise refuse(f"{at}.matches[0].method.service", "name the service whose method this is.")
+        raise refuse(f"{where}.service", "name the service whose method this is.")
     wanted = render.grpc_route_rule(route_spec.PathSpec(path=f"/{service}/{method}"), {}).get("matches")
     for rule in mapper.current:
         for path in rule.paths if rule.host == host and rule.protocol == "grpc" else ():
@@ -480,8 +493,9 @@ def backends_of(entry: dict, at: str, names: dict) -> dict:
         only(ref, BACKEND_REF, f"{at}.backendRefs[{k}]")
         if (ref.get("group", ""), ref.get("kind", "Service")) != ("", "Service"):
             raise refuse(f"{at}.backendRefs[{k}]", "a route sends traffic to Services of its project.")
-        service, port = ref.get("name", ""), ref.get("port", "")
-        backends.append({"service": service, "port": names.get((service, port), port), "weight": ref.get("weight", 1)})
+        service, port = text(ref.get("name", ""), f"{at}.backendRefs[{k}].name"), ref.get("port", "")
+        named = names.get((service, port), port) if isinstance(port, int) else port
+        backends.append({"service": service, "port": named, "weight": ref.get("weight", 1)})
     return {**backends[0], "alternate_backends": backends[1:]}
 
 
