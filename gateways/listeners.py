@@ -6,6 +6,17 @@ gateway page and the API show it through `rows`."""
 from gateways.render import HTTP_LISTENER, https_listener
 
 CONDITION_FIELDS = ("type", "status", "reason", "message")
+# A listener's trouble by the controller's reason, in a tenant's words.
+TROUBLE_WORDS = {
+    "InvalidCertificateRef": "its TLS secret cannot be used",
+    "RefNotPermitted": "its TLS secret is in another namespace",
+    "HostnameConflict": "another listener takes the same host",
+    "ProtocolConflict": "another listener takes the same port with another protocol",
+    "PortUnavailable": "its port is not available",
+    "UnsupportedProtocol": "the controller does not serve its protocol",
+    "InvalidRouteKinds": "it does not take these kinds of route",
+    "Pending": "the controller has not set it up yet",
+}
 
 
 def reported(gateway_object: dict | None) -> list[dict]:
@@ -43,9 +54,22 @@ def rows(listeners: list[dict], tls_hosts: dict[str, str]) -> list[dict]:
                 "host": "every host" if plain else host or "(a host no route names any more)",
                 "tls_secret": secret,
                 "checks": [{**item, "fine": fine(item)} for item in listener["conditions"]],
+                "summary": summary(listener),
             }
         )
     return shown
+
+
+def summary(listener: dict) -> str:
+    """One sentence on the listener: what is wrong with it, or how many routes it serves."""
+    trouble = next((item for item in listener["conditions"] if not fine(item)), None)
+    if trouble:
+        words = TROUBLE_WORDS.get(trouble["reason"], "the controller reports a problem")
+        return f"Not serving: {words}. The controller says: {trouble['message'] or trouble['reason']}"
+    if not listener["conditions"]:
+        return "Waiting for the gateway's controller to report."
+    count = listener["attached_routes"]
+    return f"Serving {count} route{'' if count == 1 else 's'}."
 
 
 def fine(item: dict) -> bool:

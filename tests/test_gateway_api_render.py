@@ -372,3 +372,7 @@ def test_the_gateways_listeners_keep_the_controllers_counts_and_current_conditio
         0,
     )
     assert [(c["type"], c["fine"]) for c in tls["checks"]] == [("ResolvedRefs", False), ("Conflicted", True)]
+    assert plain["summary"] == "Serving 2 routes."
+    assert tls["summary"] == ("Not serving: its TLS secret cannot be used. The controller says: secret not found")
+    [unreported] = listeners.rows([{"name": "http", "attached_routes": 0, "conditions": []}], {})
+    assert unreported["summary"] == "Waiting for the gateway's controller to report."

@@ -452,6 +452,7 @@ def test_the_controllers_answer_shows_on_the_route(shop, gateway_api_crds, platf
     assert {item["type"]: item["status"] for item in listener["conditions"]}["Accepted"] == "True"
     gateway_page = browser.get(f"/projects/{shop.name}/gateway/").content.decode()
     assert 'data-listener="http"' in gateway_page and "<td data-attached>2</td>" in gateway_page
+    assert "<div data-summary>Serving 2 routes.</div>" in gateway_page
     answered = browser.get(f"/api/v1/projects/{shop.name}/gateway/").json()["status"]["listeners"]
     assert [(row["name"], row["protocol"], row["attached_routes"]) for row in answered] == [("http", "HTTP", 2)]
 
