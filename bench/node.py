@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -44,18 +45,28 @@ class Outage(threading.Thread):
     def __init__(self, address: str, port: int, host: str, limit: float):
         super().__init__(daemon=True)
         self.target, self.limit, self.done = (address, port, host), limit, threading.Event()
-        self.longest, self.asked, self.failed = 0.0, 0, 0
+        self.longest, self.asked, self.failed, self.failures = 0.0, 0, 0, Counter()
 
     def run(self):
         began = last_answer = time.monotonic()
         while not self.done.is_set() and time.monotonic() - began < self.limit:
             self.asked += 1
-            if through_gateway(*self.target):
+            answer = self.ask()
+            if answer == 200:
                 last_answer = time.monotonic()
             else:
                 self.failed += 1
+                self.failures[answer] += 1
             self.longest = max(self.longest, time.monotonic() - last_answer)
             time.sleep(0.05)
+
+    def ask(self) -> int | str:
+        """The answer's status, or the name of the error that stood in for one."""
+        address, port, host = self.target
+        try:
+            return requests.get(f"http://{address}:{port}/", headers={"Host": host}, timeout=2).status_code
+        except requests.RequestException as error:
+            return type(error).__name__
 
     def stop(self) -> "Outage":
         self.done.set()

@@ -7,10 +7,12 @@ from celery import shared_task
 from kombu.exceptions import OperationalError
 
 from console import cluster
+from console.cluster import label_key
 from console.conditions import condition
 from console.reconcile import (
     check_namespace,
     exclusively,
+    look_again,
     on_namespace_removal,
     reconciled,
     record_refusal,
@@ -68,7 +70,8 @@ def apply_objects(gateway: Gateway) -> str:
     wanted = render.manifests(gateway, tls_hosts)
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
-    delete_unwanted(gateway, wanted)
+    holding = leaving_the_gateway_api(gateway) and earlier_controller_serving(gateway)
+    delete_unwanted(gateway, wanted, keep_gateway_api=holding)
     observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses(), applied.get("Gateway"))
     Gateway.record_status(
         gateway.pk,
@@ -77,10 +80,16 @@ def apply_objects(gateway: Gateway) -> str:
             ready_condition(gateway, observed),
         ],
         observed_generation=generation,
-        applied={"objects": [cluster.applied_record(obj) for obj in applied.values()], "tls_hosts": tls_hosts},
+        applied={
+            "objects": [cluster.applied_record(obj) for obj in applied.values()]
+            + (gateway_api_objects(gateway.applied) if holding else []),
+            "tls_hosts": tls_hosts,
+        },
         **observed,
     )
     requeue_if_changed(gateway, generation)
+    if holding:  # its Gateway goes once the controller that reads it has
+        look_again(reconcile_gateway, gateway.pk, SWITCH_LOOK_SECONDS)
     if observed["ready_replicas"] < gateway.replicas:
         send_later(observe_gateway, gateway.pk, 0)
     return "applied"
@@ -147,8 +156,28 @@ def served_facts(gateway: Gateway) -> tuple:
     return (gateway.observed_generation, gateway.addresses, gateway.node_ports, gateway.state)
 
 
-def delete_unwanted(gateway: Gateway, wanted: list[dict]) -> None:
+# How soon a gateway that switched its routes to Ingress looks again whether its earlier controller,
+# which serves its routes through its Gateway until its IngressRoutes are taken up, is gone.
+SWITCH_LOOK_SECONDS = 2
+
+
+def gateway_api_objects(record: dict) -> list[dict]:
+    kinds = {*render.GATEWAY_API_NAMESPACED_KINDS, *render.GATEWAY_API_CLUSTER_KINDS}
+    return [obj for obj in record.get("objects", []) if (obj["apiVersion"], obj["kind"]) in kinds]
+
+
+def leaving_the_gateway_api(gateway: Gateway) -> bool:
+    """Whether the gateway's last apply put Gateway API objects in place that it no longer wants."""
+    return not gateway.serves_gateway_api and bool(gateway_api_objects(gateway.applied))
+
+
+def delete_unwanted(gateway: Gateway, wanted: list[dict], keep_gateway_api: bool = False) -> None:
+    """Deletes what the gateway created and no longer wants; its GatewayClass and Gateway stay while
+    `keep_gateway_api` (the controller that serves routes through them is still running)."""
     namespaced, cluster_scoped = gateway_kinds()
+    if keep_gateway_api:
+        namespaced = [kind for kind in namespaced if kind not in render.GATEWAY_API_NAMESPACED_KINDS]
+        cluster_scoped = [kind for kind in cluster_scoped if kind not in render.GATEWAY_API_CLUSTER_KINDS]
     cluster.delete_unwanted(gateway.owner, namespaced, wanted, gateway.namespace)
     cluster.delete_unwanted(gateway.owner, cluster_scoped, wanted)
 
@@ -205,6 +234,36 @@ def observe_listeners(gateway_id: int) -> None:
         return
     if found != gateway.listeners:
         Gateway.record_status(gateway.pk, [], listeners=found)
+
+
+# What a gateway's controller is doing (controller_state).
+CONTROLLER_DOWN, CONTROLLER_ROLLING, CONTROLLER_SETTLED = "down", "rolling", "settled"
+
+
+def earlier_controller_serving(gateway: Gateway) -> bool:
+    return controller_state(gateway) == CONTROLLER_ROLLING
+
+
+def controller_state(gateway: Gateway) -> str:
+    """down: none of the controller's pods is ready; rolling: pods of an earlier configuration still
+    take requests (the Deployment does not run the configuration the gateway renders alone yet, or a
+    replaced pod is still stopping); settled: it does."""
+    deployment = cluster.get("apps/v1", "Deployment", render.NAME, gateway.namespace)
+    status = (deployment or {}).get("status") or {}
+    if not status.get("readyReplicas"):
+        return CONTROLLER_DOWN
+    wanted = render.config_hash(render.FLAVOR_PARTS[gateway.flavor](gateway)["config"])
+    template = deployment["spec"]["template"]["metadata"].get("annotations") or {}
+    replicas = deployment["spec"].get("replicas", 1)
+    rolled_out = (
+        template.get(label_key("config-hash")) == wanted
+        and status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+        and status.get("updatedReplicas", 0) == status.get("replicas", 0) == replicas
+        and status["readyReplicas"] >= replicas
+        # A replaced pod takes stray requests while it stops (terminatingReplicas: Kubernetes 1.35 on).
+        and not status.get("terminatingReplicas")
+    )
+    return CONTROLLER_SETTLED if rolled_out else CONTROLLER_ROLLING
 
 
 def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str], gateway_object=None) -> dict:

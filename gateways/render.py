@@ -160,14 +160,20 @@ def ingress_nginx(gateway) -> dict:
     }
 
 
+STOPPING = {"lifeCycle": {"requestAcceptGraceTimeout": "3s"}}
+
+
 def traefik(gateway) -> dict:
     flavor = gateway.flavor_info
     static = {
         # A console's tenants' controller never phones home: no version check, no usage report.
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        # A controller being replaced keeps taking requests for a moment after it is told to stop,
+        # while its pod leaves the Service's endpoints: a rollout (a settings change, a switch of
+        # the routes' API) drops none.
         "entryPoints": {
-            "web": {"address": ":8000"},
-            "websecure": {"address": ":8443", "http": {"tls": {}}},
+            "web": {"address": ":8000", "transport": STOPPING},
+            "websecure": {"address": ":8443", "http": {"tls": {}}, "transport": STOPPING},
             "traefik": {"address": ":8080"},
         },
         "ping": {"entryPoint": "traefik"},
@@ -336,7 +342,8 @@ def deployment(gateway, parts) -> dict:
         "args": parts["args"],
         "env": env,
         "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in ports.items()],
-        "readinessProbe": {**parts["probe"], "periodSeconds": 5, "failureThreshold": 3},
+        # A controller answers its probe before it has taken up its routes: ready a moment later.
+        "readinessProbe": {**parts["probe"], "initialDelaySeconds": 2, "periodSeconds": 5, "failureThreshold": 3},
         "livenessProbe": {**parts["probe"], "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 5},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {

@@ -22,6 +22,7 @@ from console.reconcile import (
     exclusively,
     exclusively_each,
     follow,
+    look_again,
     refusal,
     register,
     requeue_if_changed,
@@ -31,7 +32,15 @@ from console.reconcile import (
     wait_for_namespace,
 )
 from gateways import flavors
-from gateways.reconcile import OBSERVE_DELAYS, observe_listeners, reconcile_gateway, send_later
+from gateways.reconcile import (
+    CONTROLLER_ROLLING,
+    CONTROLLER_SETTLED,
+    OBSERVE_DELAYS,
+    controller_state,
+    observe_listeners,
+    reconcile_gateway,
+    send_later,
+)
 from routes import controller_status, hosts, live, render
 from routes import spec as route_spec
 from routes.claims import admissions, competitors, sync_claims
@@ -45,6 +54,9 @@ log = logging.getLogger(__name__)
 # answer in turn leaves it idle in between).
 CHUNK = 50
 APPLIES_IN_FLIGHT = 12
+# How soon a route whose gateway is switching between Ingress and the Gateway API looks again whether
+# its controller runs the new configuration, to let the objects of the kind it leaves go.
+SWITCH_LOOK_SECONDS = 2
 
 
 @shared_task(bind=True, name="routes.reconcile_route", ignore_result=True)
@@ -124,6 +136,8 @@ class Plan:
     conditions: list[dict]
     urls: list[dict]
     result: str
+    # The objects of the kind the route leaves stay in the cluster for now (held_for_the_switch).
+    hold: bool = False
 
 
 def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
@@ -152,6 +166,7 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
         except cluster.ClusterError as error:  # a read the plan needed failed: this route alone retries
             answers[route.pk] = Answer(failed_conditions(error))
             results[route.pk] = ("failed", error)
+    held_for_the_switch(plans.values())
     for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
         step = plans[pk]
         if isinstance(done, cluster.ClusterError):
@@ -162,6 +177,8 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
         fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
         answers[pk] = Answer(step.conditions, step.route.generation, fields)
         results[pk] = (step.result, None)
+        if step.hold:
+            look_again(reconcile_route, pk, SWITCH_LOOK_SECONDS)
     current = Route.record_statuses(answers)
     for route in routes:
         if route.pk in plans and results[route.pk][1] is None:
@@ -213,6 +230,55 @@ def gateways_lacking_listeners(steps, specs: dict) -> set[int]:
         and not render.tls_hosts(specs[step.route.pk]).items()
         <= step.route.gateway.applied.get("tls_hosts", {}).items()
     }
+
+
+def route_api_of(obj: dict) -> bool:
+    """Whether an object is one of the Gateway API's routes (else an Ingress or IngressRoute)."""
+    return (obj["apiVersion"], obj["kind"]) in render.GATEWAY_API_KINDS
+
+
+def left_behind(record: dict, wanted: list[dict]) -> list[dict]:
+    """The objects an apply recorded that the wanted ones replace through the other API: what a route
+    leaves when its gateway switches between Ingress and the Gateway API."""
+    apis = {route_api_of(obj) for obj in wanted}
+    return [obj for obj in record.get("objects", []) if route_api_of(obj) not in apis]
+
+
+def unanswered(step: Plan) -> bool:
+    """Whether the controller has yet to answer for a route moving onto the Gateway API (its
+    HTTPRoutes take requests once it attached them); a route moving off it waits for no answer."""
+    if not any(route_api_of(obj) for obj in step.wanted):
+        return False
+    return (step.route.condition("Attached") or {}).get("status") not in ("True", "False")
+
+
+def held_for_the_switch(steps) -> None:
+    """Holds what routes leave when their gateway switches between Ingress and the Gateway API while
+    its controller does not run the new configuration alone, or (onto the Gateway API) has not
+    attached the route yet: until then only the kind left behind is served, so both stay and a
+    switch drops no request. One look at each gateway's Deployment."""
+    states = {}
+    for step in steps:
+        gateway, leaving = step.route.gateway, left_behind(step.route.applied, step.wanted)
+        if not (step.wanted and leaving):
+            continue
+        if gateway.pk not in states:
+            try:
+                states[gateway.pk] = controller_state(gateway)
+            except cluster.ClusterError:  # cannot tell: hold, and look again
+                states[gateway.pk] = CONTROLLER_ROLLING
+        state = states[gateway.pk]  # a controller that is down serves nothing: nothing to hold for
+        if state == CONTROLLER_ROLLING or (state == CONTROLLER_SETTLED and unanswered(step)):
+            step.hold = True
+            kinds = " and ".join(sorted({obj["kind"] for obj in leaving}))
+            message = (
+                f"{step.wanted[0]['kind']} {step.route.name} is applied; its {kinds} stay until the gateway's "
+                "controller runs its new configuration, so the route is served throughout the switch."
+            )
+            step.conditions = [
+                condition("Synced", True, "Switching", message) if item["type"] == "Synced" else item
+                for item in step.conditions
+            ]
 
 
 def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
@@ -267,7 +333,7 @@ def carry_out(step: Plan) -> tuple[dict, list]:
     """The plan's cluster work: returns the record of what is in the cluster now and the Ingress's
     load-balancer status."""
     if step.wanted:
-        return put_in_cluster(step.route, step.wanted)
+        return put_in_cluster(step.route, step.wanted, step.hold)
     remove_recorded(step.route, step.route.applied)
     return {}, []
 
@@ -303,17 +369,21 @@ def digest(manifests: list[dict]) -> str:
     return hashlib.sha256(json.dumps(manifests, sort_keys=True).encode()).hexdigest()
 
 
-def put_in_cluster(route: Route, wanted: list[dict]) -> tuple[dict, list]:
+def put_in_cluster(route: Route, wanted: list[dict], hold: bool = False) -> tuple[dict, list]:
     """Applies the wanted manifests unless the last apply (`route.applied`, read with the row under
     its lock) put exactly these in place, and deletes what the last apply put there and is no longer
-    wanted. Returns the new record of what is in the cluster and the Ingress's load-balancer status.
-    No reads: the record says what is there, and the periodic pass checks it with one list per kind."""
+    wanted, but for its Ingress-style objects when `hold`. Returns the new record of what is in the
+    cluster and the Ingress's load-balancer status. No reads: the record says what is there, and the
+    periodic pass checks it with one list per kind."""
     wanted_digest = digest(wanted)
     if route.applied.get("digest") == wanted_digest:
         return route.applied, route.load_balancer
     live = [cluster.apply_owned(manifest, exact_spec=True) for manifest in wanted]
-    record = {"digest": wanted_digest, "objects": [cluster.applied_record(obj) for obj in live]}
-    remove_recorded(route, route.applied, keep=record["objects"])
+    objects = [cluster.applied_record(obj) for obj in live]
+    held = left_behind(route.applied, wanted) if hold else []
+    remove_recorded(route, route.applied, keep=objects + held)
+    # Without a digest the next run applies again, and lets what it held go once it may.
+    record = {"digest": "" if held else wanted_digest, "objects": objects + held}
     return record, (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
 
 

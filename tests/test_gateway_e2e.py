@@ -14,9 +14,12 @@ from django.test import Client
 from google.protobuf import wrappers_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.node import Outage
 from console import cluster
+from console.cluster import label_key
 from gateways import services as gateway_services
 from gateways.models import Gateway
+from gateways.reconcile import earlier_controller_serving
 from routes import services as route_services
 from routes import spec as route_spec
 from routes.models import Route
@@ -57,10 +60,25 @@ def shop(node, control_plane, ready_project):
 
 
 def ready_gateway(pk: int, replicas: int = 1) -> Gateway:
-    return wait_for(
+    """The gateway once its controller is ready and no pod of an earlier configuration is left: one
+    that is stopping still answers for a moment, with the routes it knew."""
+    gateway = wait_for(
         lambda: (g := Gateway.objects.get(pk=pk)).state == "Ready" and g.ready_replicas == replicas and g,
         timeout=90,
         what=f"the gateway's controller to be ready with {replicas} replica(s)",
+    )
+    wait_for(lambda: only_current_pods(gateway.project), timeout=90, what="the controller's earlier pods to be gone")
+    return gateway
+
+
+def only_current_pods(project) -> bool:
+    deployment = cluster.get("apps/v1", "Deployment", "kubeconsole-gateway", project.namespace)
+    current = deployment["spec"]["template"]["metadata"]["annotations"][label_key("config-hash")]
+    pods = controller_pods(project)
+    return bool(pods) and all(
+        not pod["metadata"].get("deletionTimestamp")
+        and (pod["metadata"].get("annotations") or {}).get(label_key("config-hash")) == current
+        for pod in pods
     )
 
 
@@ -375,8 +393,13 @@ def test_routes_through_the_gateway_api_are_served_and_stay_served_across_a_swit
     ]
     ready_route(shop, {"name": "gw", "rules": rules})
     assert served_as(shop, "gw", HTTP_ROUTE, INGRESS_ROUTE)
-    gw = cluster.get("gateway.networking.k8s.io/v1", "Gateway", "kubeconsole-gateway", shop.namespace)
-    assert [listener.get("hostname") for listener in gw["spec"]["listeners"]] == [None, "gw-secure.example.com"]
+
+    def listener_hosts():  # the gateway's reconcile adds the TLS host's listener after the route's
+        gw = cluster.get("gateway.networking.k8s.io/v1", "Gateway", "kubeconsole-gateway", shop.namespace)
+        return [listener.get("hostname") for listener in gw["spec"]["listeners"]]
+
+    wait_for(lambda: len(listener_hosts()) == 2, what="the HTTPS listener of the TLS host")
+    assert listener_hosts() == [None, "gw-secure.example.com"]
 
     def both_served():
         front = served(address, http_port, "gw.example.com", "/basket")
@@ -391,11 +414,20 @@ def test_routes_through_the_gateway_api_are_served_and_stay_served_across_a_swit
         "catalogue",
     )
 
+    # Asked every 50 ms through each switch, the route never goes unanswered: the objects of the kind
+    # it leaves stay until the controller that reads the new kind runs alone.
     for api, kind, other in (("ingress", INGRESS_ROUTE, HTTP_ROUTE), ("gateway-api", HTTP_ROUTE, INGRESS_ROUTE)):
-        gateway_services.configure_gateway(shop, route_api=api)
+        outage = Outage(address, http_port, "gw.example.com", limit=180)
+        outage.start()
+        switched = gateway_services.configure_gateway(shop, route_api=api)
+        wait_for(
+            lambda g=switched: not earlier_controller_serving(g), timeout=90, what="the new controller alone to serve"
+        )
         wait_for(lambda kind=kind, other=other: served_as(shop, "gw", kind, other), what=f"the route as {kind[1]}")
         ready_gateway(gateway.pk)
         wait_for(both_served, timeout=90, what=f"the route to be served again as {kind[1]}")
+        outage.stop()
+        assert outage.failed == 0, f"{outage.failures} of {outage.asked} requests failed switching to {api}"
 
 
 def test_websockets_and_grpc_through_the_gateway_api(shop, gateway_api_crds):

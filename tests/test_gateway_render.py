@@ -123,6 +123,7 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
     ]
     assert container["readinessProbe"] == {
         "httpGet": {"path": "/nginx-ready", "port": 8081},
+        "initialDelaySeconds": 2,
         "periodSeconds": 5,
         "failureThreshold": 3,
     }
@@ -229,8 +230,12 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
     assert yaml.safe_load(objects["ConfigMap"]["data"]["traefik.yml"]) == {
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "entryPoints": {
-            "web": {"address": ":8000"},
-            "websecure": {"address": ":8443", "http": {"tls": {}}},
+            "web": {"address": ":8000", "transport": {"lifeCycle": {"requestAcceptGraceTimeout": "3s"}}},
+            "websecure": {
+                "address": ":8443",
+                "http": {"tls": {}},
+                "transport": {"lifeCycle": {"requestAcceptGraceTimeout": "3s"}},
+            },
             "traefik": {"address": ":8080"},
         },
         "ping": {"entryPoint": "traefik"},
