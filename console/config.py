@@ -63,6 +63,7 @@ class Config:
     resync_seconds: int
     cluster_timeout_seconds: int
     server_timing: bool
+    reserved_namespaces: list[str]
 
     @property
     def production(self) -> bool:
@@ -99,6 +100,7 @@ class Config:
                 "CONSOLE_CLUSTER_TIMEOUT_SECONDS", env.get("CONSOLE_CLUSTER_TIMEOUT_SECONDS"), 10
             ),
             server_timing=parse_bool("CONSOLE_SERVER_TIMING", env.get("CONSOLE_SERVER_TIMING"), default=False),
+            reserved_namespaces=parse_list(env.get("CONSOLE_RESERVED_NAMESPACES"), []),
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

@@ -123,6 +123,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "console.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "console.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["rest_framework.filters.SearchFilter", "rest_framework.filters.OrderingFilter"],
@@ -158,6 +163,8 @@ CELERY_BEAT_SCHEDULE = {
 CLUSTER_SOURCE = CONFIG.cluster_source()
 CLUSTER_TIMEOUT_SECONDS = CONFIG.cluster_timeout_seconds
 SERVER_TIMING = CONFIG.server_timing
+# Namespace names no project may take, besides the built-in list (tenants/validators.py).
+CONSOLE_RESERVED_NAMESPACES = CONFIG.reserved_namespaces
 
 LOGGING = {
     "version": 1,

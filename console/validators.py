@@ -33,7 +33,7 @@ def validate_dns1123_subdomain(value: str, what: str = "name") -> None:
     for label in value.split("."):
         if not label:
             raise ValidationError(f"A {what} cannot have an empty part between dots.", code="bad_value")
-        if len(label) > 63 or not DNS1123_LABEL.match(label):
+        if len(label) > 63 or not DNS1123_LABEL.fullmatch(label):
             raise ValidationError(
                 f"'{label}' is not valid in a {what}: use lowercase letters, digits and '-', at most 63 "
                 "characters between dots, starting and ending with a letter or digit.",
@@ -73,7 +73,7 @@ def validate_qualified_name(key: str) -> None:
         raise ValidationError(
             f"'{key}': the name part has at most 63 characters (this one has {len(name)}).", code="max_length"
         )
-    if not QUALIFIED_NAME.match(name):
+    if not QUALIFIED_NAME.fullmatch(name):
         raise ValidationError(
             f"'{key}' is not a valid key: use letters, digits, '-', '_' and '.', starting and ending with a "
             "letter or digit, optionally behind a DNS prefix and '/'.",
@@ -82,7 +82,7 @@ def validate_qualified_name(key: str) -> None:
 
 
 def validate_label_value(value: str) -> None:
-    if len(value) > QUALIFIED_NAME_MAX or not LABEL_VALUE.match(value):
+    if len(value) > QUALIFIED_NAME_MAX or not LABEL_VALUE.fullmatch(value):
         raise ValidationError(
             f"'{value}' is not a valid label value: at most 63 letters, digits, '-', '_' and '.', "
             "starting and ending with a letter or digit.",

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from console.admin import ReadOnlyAdmin
 from gateways.models import AnnotationAllowance, Gateway
+from gateways.policy import ADDRESS_PICKING_KEYS
 
 
 @admin.register(Gateway)
@@ -16,3 +17,25 @@ class AnnotationAllowanceAdmin(admin.ModelAdmin):
     list_display = ["key", "target", "kind", "choices", "created"]
     list_filter = ["target", "kind"]
     search_fields = ["key"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["target", "key", "kind", "choices"],
+                "description": "Keys that pick an address, a pool or another account's resource let any tenant "
+                "take what is someone else's; none ships allowed: "
+                + "; ".join(f"{key} {what}" for key, what in ADDRESS_PICKING_KEYS.items())
+                + ". Prefer one-of with the values tenants may use.",
+            },
+        )
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        picks = [key for key in ADDRESS_PICKING_KEYS if key == obj.key or key.startswith(obj.key.rstrip("/") + "/")]
+        for key in picks:
+            messages.warning(
+                request,
+                f"Every tenant may now set {key}, which {ADDRESS_PICKING_KEYS[key]}. "
+                "Limit its values with one-of unless every tenant may have any of them.",
+            )

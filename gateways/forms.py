@@ -30,6 +30,10 @@ class GatewayForm(forms.ModelForm):
         fields = Gateway.SETTINGS
         widgets = {"access_mode": forms.RadioSelect, "flavor": forms.RadioSelect, "route_api": forms.RadioSelect}
         labels = {"tracing": "Tracing (OpenTelemetry)"}
+        help_texts = {
+            "default_domain": "Generated route hosts become <service>-<project>.<default domain>. The domain becomes "
+            "this project's own: no other project may use a name in it."
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,9 @@
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
+from console import hostnames
 from console.models import ReconciledModel
 from console.validators import validate_address, validate_domain
 from gateways import flavors, policy
@@ -92,6 +94,8 @@ class Gateway(ReconciledModel):
                 f"{split} paths of this project's routes split traffic between Services by weight, "
                 f"which {self.flavor_info.label} cannot express through an Ingress; give each path one Service first."
             ]
+        if self.default_domain and (problem := self.default_domain_problem()):
+            errors["default_domain"] = [problem]
         try:
             validate_config(self.flavor, self.config)
         except ValidationError as error:
@@ -105,6 +109,24 @@ class Gateway(ReconciledModel):
                 errors["service_annotations"] = problems
         if errors:
             raise ValidationError(errors)
+
+    def default_domain_problem(self) -> str | None:
+        """Why the default domain cannot be this project's own, or None: another project's gateway
+        has it, or one above or below it, or another project's routes ask for a name under it (or a
+        wildcard covering it). Says that the domain is taken, never by whom."""
+        domain = self.default_domain
+        around = Q(default_domain__in=hostnames.suffixes(domain)) | Q(default_domain__endswith=f".{domain}")
+        others = Gateway.objects.exclude(project_id=self.project_id)
+        if others.filter(around).exists():
+            return "Another project's gateway generates its hosts in this domain, or one above or below it."
+        claims = apps.get_model("routes", "HostClaim").objects.exclude(project_id=self.project_id)
+        asked = Q(host=domain) | Q(host__endswith=f".{domain}") | Q(host__in=hostnames.wildcards_over(domain))
+        if claims.filter(asked).exists():
+            return (
+                "Another project's routes already use host names in this domain; "
+                "a default domain must be this project's own."
+            )
+        return None
 
     def split_paths(self) -> int:
         """How many paths of the gateway's routes split traffic between Services (weighted backends)."""

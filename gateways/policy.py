@@ -42,6 +42,27 @@ NEVER_ALLOWED = re.compile(
 NAMESPACED_REFERENCE = re.compile(r"^[a-z0-9][-a-z0-9]*/[a-z0-9][-a-z0-9.]*$")
 HOW_TO_ALLOW = "ask a platform admin to allow it (Django admin > Gateways > Annotation allowances)"
 
+# Keys that pick an address, an address pool or another account's resource for a gateway's Service:
+# a tenant could take an IP that another tenant's DNS points at. None ships allowed; a platform admin
+# who allows one is told what it does.
+ADDRESS_PICKING_KEYS = {
+    "metallb.io/loadBalancerIPs": "takes whichever IP addresses it names, another tenant's included",
+    "metallb.universe.tf/loadBalancerIPs": "takes whichever IP addresses it names, another tenant's included",
+    "metallb.io/address-pool": "draws the address from any MetalLB pool, a reserved one included",
+    "metallb.universe.tf/address-pool": "draws the address from any MetalLB pool, a reserved one included",
+    "metallb.io/allow-shared-ip": "shares an address with any Service giving the same key",
+    "metallb.universe.tf/allow-shared-ip": "shares an address with any Service giving the same key",
+    "eip.openelb.kubesphere.io/v1alpha2": "takes an address from any OpenELB Eip, a reserved one included",
+    "eip.openelb.kubesphere.io/v1alpha1": "takes an address from any OpenELB Eip, a reserved one included",
+    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": "serves whichever ACM certificate ARN it names",
+    "service.beta.kubernetes.io/aws-load-balancer-eip-allocations": "takes whichever Elastic IPs it names",
+    "service.beta.kubernetes.io/azure-load-balancer-resource-group": "takes a public IP from any resource group",
+    "service.beta.kubernetes.io/azure-load-balancer-ipv4": "takes whichever IP address it names",
+    "service.beta.kubernetes.io/azure-pip-name": "takes whichever public IP it names",
+    "service.beta.kubernetes.io/azure-dns-label-name": "takes a DNS name under the region's cloud domain",
+    "networking.gke.io/load-balancer-ip-addresses": "takes whichever reserved IP addresses it names",
+}
+
 # Where an annotation goes: on a route's rendered object, or on a gateway's Service.
 ROUTE = "route"
 GATEWAY_SERVICE = "gateway-service"
@@ -301,7 +322,7 @@ def check_controller_key(
         raise ValidationError(
             f"'{key}' is for {flavors.FLAVORS[owner].label}, but this gateway runs {flavors.FLAVORS[flavor].label}."
         )
-    if NAMESPACED_REFERENCE.match(value):
+    if NAMESPACED_REFERENCE.fullmatch(value):
         raise ValidationError(f"'{key}' may not refer to another namespace ('{value}').")
     built_in = ALLOWED[flavor].get(name)
     allowance = None if built_in else allowance_for(key, allowances, target, exact_only=True)

@@ -152,6 +152,9 @@ def ingress_nginx(gateway) -> dict:
             f"--election-id={NAME}-leader",
             "--watch-ingress-without-class=false",
             "--enable-metrics=false",
+            # An ExternalName Service would let a tenant proxy to any name: another namespace's
+            # Service, the API server, a metadata address (CVE-2021-25740).
+            "--disable-svc-external-name=true",
         ],
         "container_ports": {"http": 80, "https": 443},
         "probe": {"httpGet": {"path": "/healthz", "port": 10254}},
@@ -185,8 +188,15 @@ def traefik(gateway) -> dict:
                 "ingressClass": gateway.ingress_class,
                 "namespaces": [gateway.namespace],
                 "ingressEndpoint": {"publishedService": f"{gateway.namespace}/{NAME}"},
+                # Traefik's default, spelled out: an ExternalName Service could name anything.
+                "allowExternalNameServices": False,
             },
-            "kubernetesCRD": {"ingressClass": gateway.ingress_class, "namespaces": [gateway.namespace]},
+            "kubernetesCRD": {
+                "ingressClass": gateway.ingress_class,
+                "namespaces": [gateway.namespace],
+                "allowExternalNameServices": False,
+                "allowCrossNamespace": False,
+            },
         },
     }
     for key, value in gateway.config.items():
@@ -221,7 +231,8 @@ def traefik(gateway) -> dict:
         # and will not sync without it: the names of other projects' namespaces are readable to it.
         cluster_rules += [
             rule([GATEWAY_GROUP], ["gatewayclasses"], READ),
-            rule([GATEWAY_GROUP], ["gatewayclasses/status"], ["update"]),
+            # Its own GatewayClass's status only: another project's is not its to rewrite.
+            rule([GATEWAY_GROUP], ["gatewayclasses/status"], ["update"], [gateway.ingress_class]),
             rule([""], ["namespaces"], ["list", "watch"]),
         ]
     return {

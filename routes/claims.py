@@ -1,9 +1,15 @@
 """Host claims, as OpenShift routes have them: within an ingress class the oldest claim on a
-host+path holds it; a host used by one project cannot be claimed by another. A claim's age is
-when the route first asked for that host+path. Messages never name another project's objects."""
+host+path holds it; a host used by one project cannot be claimed by another, nor a host a wildcard
+of another project covers, nor a wildcard over another project's host; a project's generated host
+names are its own whatever the age of another's claim. A claim's age is when the route first asked
+for that host+path. Messages never name another project's objects."""
 
+from django.db.models import Q
 from django.utils import timezone
 
+from console import hostnames
+from gateways.models import Gateway
+from routes import hosts
 from routes.models import HostClaim, Route
 
 
@@ -41,30 +47,60 @@ def new_claims(route: Route, keys: set[tuple[str, str, str]], now) -> list[HostC
 
 def admissions(routes: list[Route]) -> dict[int, str]:
     """Why each route is not admitted, by primary key ("" when it is), for routes whose claims are
-    in sync: one query for every claim on their hosts."""
+    in sync: one query for every claim on their hosts and on the hosts those overlap (wildcards
+    covering them, hosts under theirs), one for the gateways' default domains."""
     hosts = {claim.host for route in routes for claim in route.claims.all()}
+    domains = default_domains()
     on_host: dict[str, list[dict]] = {}
-    claims = HostClaim.objects.filter(host__in=hosts, route__deletion_requested=False)
-    fields = ("pk", "route_id", "project_id", "ingress_class", "host", "path", "claimed_at", "route__name")
-    for other in claims.values(*fields):
+    fields = ("pk", "route_id", "project__name", "ingress_class", "host", "path", "claimed_at", "route__name")
+    for other in overlapping(hosts).filter(route__deletion_requested=False).values(*fields):
         on_host.setdefault(other["host"], []).append(other)
-    return {route.pk: refusal(route, on_host) for route in routes}
+    return {route.pk: refusal(route, on_host, domains) for route in routes}
 
 
-def refusal(route: Route, on_host: dict[str, list[dict]]) -> str:
-    """Why the route is not admitted given the claims on its hosts, or "": the oldest claim on a
-    host+path holds it, and a host belongs to the project that claimed it first."""
+def default_domains() -> dict[str, str]:
+    """{default domain: project name} of every gateway that has one: names under a default domain
+    are its project's own."""
+    return dict(Gateway.objects.exclude(default_domain="").values_list("default_domain", "project__name"))
+
+
+def overlapping(hosts: set[str]):
+    """The claims on these hosts and on every host that overlaps one of them."""
+    query = Q(host__in=hosts | {wildcard for host in hosts for wildcard in hostnames.wildcards_over(host)})
+    for host in hosts:
+        if host.startswith("*."):
+            query |= Q(host__endswith=f".{hostnames.name_of(host)}")
+    return HostClaim.objects.filter(query) if hosts else HostClaim.objects.none()
+
+
+def refusal(route: Route, on_host: dict[str, list[dict]], domains: dict[str, str]) -> str:
+    """Why the route is not admitted given the claims on and around its hosts, or "". A host in a
+    project's generated names is that project's alone; otherwise a host (with every host its
+    wildcard covers) belongs to the project that claimed it first, and within a project the oldest
+    claim on a host+path holds it. Messages say that a host is taken, never by whom."""
+    project = route.project.name
     for claim in route.claims.all():
+        owner = hosts.generated_space_owner(claim.host, domains)
+        if owner not in (None, project) or hosts.covers_generated_spaces(claim.host, project, domains):
+            return f"Host {claim.host} is among the host names the console generates for another project."
+        mine = (claim.claimed_at, claim.pk)
+        others = [o for host, listed in on_host.items() if hostnames.overlap(claim.host, host) for o in listed]
+        for other in others:
+            if other["project__name"] == project or other["route_id"] == route.pk:
+                continue
+            theirs = hosts.generated_space_owner(other["host"], domains)
+            if theirs == other["project__name"] or (
+                owner is None and theirs is None and (other["claimed_at"], other["pk"]) < mine
+            ):
+                return f"Host {claim.host} is already used by another project."
         older = sorted(
             (
-                other
-                for other in on_host.get(claim.host, [])
-                if other["route_id"] != route.pk and (other["claimed_at"], other["pk"]) < (claim.claimed_at, claim.pk)
+                o
+                for o in on_host.get(claim.host, [])
+                if o["project__name"] == project and o["route_id"] != route.pk and (o["claimed_at"], o["pk"]) < mine
             ),
-            key=lambda other: (other["claimed_at"], other["pk"]),
+            key=lambda o: (o["claimed_at"], o["pk"]),
         )
-        if any(other["project_id"] != route.project_id for other in older):
-            return f"Host {claim.host} is already used by another project."
         holder = next((o for o in older if (o["ingress_class"], o["path"]) == (claim.ingress_class, claim.path)), None)
         if holder is not None:
             return f"{claim.host}{claim.path} is already claimed by the older route {holder['route__name']}."
@@ -72,8 +108,7 @@ def refusal(route: Route, on_host: dict[str, list[dict]]) -> str:
 
 
 def competitors(route: Route) -> list[int]:
-    """Other routes asking for any host this route asks for: their admission may change with it."""
-    hosts = route.claims.values("host")
-    return list(
-        HostClaim.objects.filter(host__in=hosts).exclude(route=route).values_list("route_id", flat=True).distinct()
-    )
+    """Other routes asking for any host that overlaps one this route asks for: their admission may
+    change with it."""
+    hosts_asked = set(route.claims.values_list("host", flat=True))
+    return list(overlapping(hosts_asked).exclude(route=route).values_list("route_id", flat=True).distinct())

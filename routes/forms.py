@@ -31,12 +31,12 @@ def empty_rule() -> dict:
 def rules_from_post(post) -> list[dict]:
     rules: dict[int, dict] = {}
     for key, value in post.items():
-        if match := RULE_FIELD.match(key):
+        if match := RULE_FIELD.fullmatch(key):
             rules.setdefault(int(match[1]), {"paths": {}})[match[2]] = value.strip()
-        elif match := PATH_FIELD.match(key):
+        elif match := PATH_FIELD.fullmatch(key):
             rule = rules.setdefault(int(match[1]), {"paths": {}})
             rule["paths"].setdefault(int(match[2]), {})[match[3]] = value.strip()
-        elif match := BACKEND_FIELD.match(key):
+        elif match := BACKEND_FIELD.fullmatch(key):
             rule = rules.setdefault(int(match[1]), {"paths": {}})
             path = rule["paths"].setdefault(int(match[2]), {})
             path.setdefault("backends", {}).setdefault(int(match[3]), {})[match[4]] = value.strip()

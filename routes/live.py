@@ -30,6 +30,17 @@ def services(namespace: str) -> list[dict]:
     ]
 
 
+def external_name_services(namespace: str) -> set[str]:
+    """Names of the namespace's ExternalName Services: no gateway the console runs proxies to one, as
+    it would reach whatever name it holds (another namespace's Service, the API server, a metadata
+    address)."""
+    return {
+        item["metadata"]["name"]
+        for item in cluster.list_objects("v1", "Service", namespace, cached=True)
+        if (item.get("spec") or {}).get("type") == "ExternalName"
+    }
+
+
 def certificate_facts(pem_base64: str) -> dict:
     """DNS names and expiry of a PEM certificate (base64 as a Secret holds it)."""
     certificate = x509.load_pem_x509_certificate(base64.b64decode(pem_base64))
@@ -59,16 +70,15 @@ def tls_secrets(namespace: str) -> list[dict]:
 
 
 def secret_problem(namespace: str, name: str) -> str | None:
-    """Why `name` cannot serve as a route's TLS secret, or None when it can."""
+    """Why `name` cannot serve as a route's TLS secret, or None when it can. The message is the same
+    whether the secret is missing or of another kind: it tells nothing of the project's other secrets."""
     secret = cluster.get("v1", "Secret", name, namespace)
-    if secret is None:
-        return f"There is no secret '{name}' in this project."
-    if secret.get("type") != TLS_TYPE:
-        return f"Secret '{name}' is of type {secret.get('type')}, not {TLS_TYPE}."
-    data = secret.get("data") or {}
-    missing = [key for key in ("tls.crt", "tls.key") if not data.get(key)]
-    if missing:
-        return f"Secret '{name}' lacks {' and '.join(missing)}."
+    data = (secret or {}).get("data") or {}
+    if secret is None or secret.get("type") != TLS_TYPE or not data.get("tls.crt") or not data.get("tls.key"):
+        return (
+            f"There is no usable TLS secret '{name}' in this project: pick one of type {TLS_TYPE} "
+            "holding a certificate (tls.crt) and its key (tls.key)."
+        )
     return None
 
 

@@ -51,6 +51,13 @@ def merged_annotations(spec: RouteSpec, flavor: str) -> dict[str, str]:
     return {**protocol_annotations(spec, flavor), **spec.annotations}
 
 
+def derived_name(route_name: str, index: int) -> str:
+    """The name of a route's `index`th object: the route's own, then <route>.<index>. A route's name
+    is a DNS label, which holds no '.', so no other route's objects can take these names (with '-',
+    route a's second object and route a-1's first would be one object)."""
+    return route_name if index == 0 else f"{route_name}.{index}"
+
+
 def metadata(spec: RouteSpec, owner: str, name: str, annotations: dict) -> dict:
     labels = {**spec.labels, **ownership_labels(owner), label_key("route"): spec.name}
     return {"name": name, "namespace": spec.namespace, "labels": labels, "annotations": annotations}
@@ -153,7 +160,7 @@ def ingress_routes(spec: RouteSpec, gateway, owner: str) -> list[dict]:
             body["tls"] = {"secretName": secret}
         elif settings.get("router.tls") == "true":
             body["tls"] = {}
-        name = spec.name if index == 0 else f"{spec.name}-{index}"
+        name = derived_name(spec.name, index)
         manifests.append(
             {
                 "apiVersion": "traefik.io/v1alpha1",
@@ -240,7 +247,7 @@ def gateway_api_routes(spec: RouteSpec, gateway, owner: str, port_numbers: dict)
     objects = []
     for (kind, host, listener), rules in groups.items():
         for start in range(0, len(rules), MOST_RULES):
-            name = spec.name if not objects else f"{spec.name}-{len(objects)}"
+            name = derived_name(spec.name, len(objects))
             objects.append(
                 {
                     "apiVersion": GATEWAY_API,

@@ -18,7 +18,7 @@ from gateways.models import AnnotationAllowance, Gateway
 from gateways.services import enabled_gateway
 from routes import hosts, live
 from routes import spec as route_spec
-from routes.claims import claim_new, sync_claims
+from routes.claims import claim_new, default_domains, sync_claims
 from routes.models import Route, RoutePath, RouteRule
 from routes.reconcile import reconcile_route, reconcile_routes
 from routes.validators import (
@@ -64,10 +64,17 @@ class Errors:
 
 
 def validate_spec(
-    spec: route_spec.RouteSpec, gateway: Gateway, check_cluster: bool = True, allowances: dict | None = None
+    spec: route_spec.RouteSpec,
+    gateway: Gateway,
+    check_cluster: bool = True,
+    allowances: dict | None = None,
+    external_names: set[str] | None = None,
+    domains: dict[str, str] | None = None,
 ) -> None:
     """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems.
-    `allowances` are the platform's annotation allowances when the caller has read them already."""
+    `allowances` are the platform's annotation allowances, `external_names` the project's
+    ExternalName Services and `domains` the gateways' default domains, when the caller has read
+    them already."""
     errors = Errors()
     errors.check("name", validate_route_name, spec.name)
     if not spec.rules:
@@ -79,8 +86,10 @@ def validate_spec(
             continue  # Edit YAML hands over what the document held, a list where a host should be
         if rule.host_mode not in HOST_MODES:
             errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
-        elif rule.host_mode == "custom":
-            errors.check(f"{at}.host", validate_host, rule.host)
+        elif rule.host_mode == "custom" and errors.check(f"{at}.host", validate_host, rule.host):
+            domains = default_domains() if domains is None else domains
+            if problem := hosts.foreign_space_problem(rule.host, spec.namespace, domains):
+                errors.add(f"{at}.host", problem)
         if rule.protocol not in PROTOCOLS:
             errors.add(f"{at}.protocol", f"Choose one of {', '.join(PROTOCOLS)}, not '{rule.protocol}'.")
         elif rule.protocol in TLS_PROTOCOLS:
@@ -110,6 +119,8 @@ def validate_spec(
             if key in seen:
                 errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
             seen.add(key)
+    if check_cluster:
+        refuse_external_names(errors, spec, external_names)
     if gateway.flavor == flavors.INGRESS_NGINX:
         protocols = {rule.protocol for rule in spec.rules}
         if "grpc" in protocols and protocols != {"grpc"}:
@@ -126,6 +137,28 @@ def validate_spec(
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
     errors.raise_any()
+
+
+def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, external: set[str] | None) -> None:
+    """Says so on every backend that is an ExternalName Service (`external`, or one LIST of the
+    project's Services)."""
+    backends = [
+        (f"rules.{i}.paths.{j}" + (f".alternate_backends.{k - 1}" if k else ""), backend.service)
+        for i, rule in enumerate(spec.rules)
+        for j, path in enumerate(rule.paths)
+        for k, backend in enumerate(path.backends)
+        if isinstance(backend.service, str) and backend.service
+    ]
+    if not backends:
+        return
+    external = live.external_name_services(spec.namespace) if external is None else external
+    for at, service in backends:
+        if service in external:
+            errors.add(
+                f"{at}.service",
+                f"Service {service} is of type ExternalName, which no gateway here proxies to: it could reach "
+                "addresses outside this project. Pick a Service with pods behind it.",
+            )
 
 
 def all_text(errors: Errors, at: str, item, *fields: str) -> bool:
@@ -289,11 +322,13 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
     gateway = serving_gateway(project)
     allowances = AnnotationAllowance.as_policy()
+    external_names = live.external_name_services(project.namespace)
+    domains = default_domains()
     errors = Errors()
     specs = [route_spec.from_data(data, project.namespace) for data in items]
     for i, spec in enumerate(specs):
         try:
-            validate_spec(spec, gateway, allowances=allowances)
+            validate_spec(spec, gateway, allowances=allowances, external_names=external_names, domains=domains)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors.add(f"routes.{i}.{field}", *messages)

@@ -5,6 +5,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from console.cluster import PREFIX
 from console.validators import (
     DNS1123_LABEL,
     is_ip_address,
@@ -32,7 +33,7 @@ def validate_route_name(name: str) -> None:
         raise ValidationError("Enter a name.")
     if len(name) > 63:
         raise ValidationError(f"At most 63 characters (this one has {len(name)}).")
-    if not DNS1123_LABEL.match(name):
+    if not DNS1123_LABEL.fullmatch(name):
         raise ValidationError("Use lowercase letters, digits and '-', starting and ending with a letter or digit.")
 
 
@@ -69,7 +70,7 @@ def validate_path(path: str, path_type: str) -> None:
             raise ValidationError(f"A path cannot contain '{segment}'.")
     if path.endswith("/.") or path.endswith("/.."):
         raise ValidationError("A path cannot end in '/.' or '/..'.")
-    if not PATH_CHARACTERS.match(path):
+    if not PATH_CHARACTERS.fullmatch(path):
         raise ValidationError("A path may hold only letters, digits, '.', '_', '-' and '/'.")
 
 
@@ -84,7 +85,7 @@ def validate_port(port) -> None:
         return
     if not isinstance(port, str):
         raise ValidationError("A port is a number or a name.")
-    if len(port) > 15 or not PORT_NAME.match(port) or "--" in port or not re.search("[a-z]", port):
+    if len(port) > 15 or not PORT_NAME.fullmatch(port) or "--" in port or not re.search("[a-z]", port):
         raise ValidationError(
             f"'{port}' is not a port name: at most 15 lowercase letters, digits and '-', with a letter and no '--'."
         )
@@ -106,6 +107,10 @@ def validate_labels(labels) -> None:
         raise ValidationError("Labels must be key/value pairs.")
     for key, value in labels.items():
         validate_qualified_name(key)
+        domain = key.split("/", 1)[0] if "/" in key else ""
+        if domain == PREFIX or domain.endswith(f".{PREFIX}"):
+            # The console's own labels say which objects it manages and whose they are.
+            raise ValidationError(f"Label '{key}' is reserved for the console.")
         if not isinstance(value, str):
             raise ValidationError(f"The value of label '{key}' must be text.")
         validate_label_value(value)

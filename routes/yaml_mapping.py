@@ -11,6 +11,7 @@ import re
 import yaml
 from django.core.exceptions import ValidationError
 
+from console import documents
 from console.cluster import PREFIX, ClusterError
 from gateways import flavors, policy
 from gateways.models import AnnotationAllowance, Gateway
@@ -75,6 +76,14 @@ def text(value, where: str) -> str:
     return str(value)
 
 
+def scalar(value, where: str):
+    """A port or weight as written (a number or text, for the route checks to judge), never a
+    mapping or list, which nothing past this point walks."""
+    if isinstance(value, dict | list):
+        raise refuse(where, "must be a number or a name, not a mapping or list.")
+    return value
+
+
 def listing(obj, where: str) -> list:
     if obj is None:
         return []
@@ -127,7 +136,9 @@ def manifest_yaml(route, gateway, form: str = INGRESS) -> str:
 def route_data(text: str, route, gateway, form: str = INGRESS) -> dict:
     """The route's data (the API's shape) from the edited text of manifest_yaml."""
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        docs = documents.load_yaml(text)
+    except documents.DocumentError as error:
+        raise ValidationError({"manifest": error.message}) from None
     except yaml.YAMLError as error:
         raise ValidationError({"manifest": f"This is not valid YAML: {error}"}) from None
     mapper = RuleMapper(route, gateway)
@@ -207,7 +218,7 @@ def ingress_path(path, at: str) -> dict:
         "path": text(path.get("path", "/"), f"{at}.path"),
         "path_type": text(path.get("pathType", "Prefix"), f"{at}.pathType"),
         "service": text(service.get("name", ""), f"{at}.backend.service.name"),
-        "port": port.get("number", port.get("name", "")),
+        "port": scalar(port.get("number", port.get("name", "")), f"{at}.backend.service.port"),
     }
 
 
@@ -252,7 +263,7 @@ def from_ingress_routes(docs: list, route, gateway, mapper: "RuleMapper") -> dic
         only(doc, ALLOWED_TOP, "")
         if doc.get("apiVersion") != "traefik.io/v1alpha1" or doc.get("kind") != "IngressRoute":
             raise refuse(f"{where}kind", "this gateway's routes are traefik.io/v1alpha1 IngressRoutes.")
-        check_metadata(doc, route.name if i == 0 else f"{route.name}-{i}", route, where)
+        check_metadata(doc, render.derived_name(route.name, i), route, where)
         spec = mapping(doc.get("spec"), f"{where}spec")
         only(spec, INGRESS_ROUTE_SPEC, f"{where}spec")
         secret = text(mapping(spec.get("tls"), f"{where}spec.tls").get("secretName", ""), f"{where}spec.tls.secretName")
@@ -300,8 +311,8 @@ def ingress_route_path(entry, at: str) -> tuple[str, dict, bool]:
     backends = [
         {
             "service": text(service.get("name", ""), f"{at}.services[{k}].name"),
-            "port": service.get("port", ""),
-            "weight": service.get("weight", 1),
+            "port": scalar(service.get("port", ""), f"{at}.services[{k}].port"),
+            "weight": scalar(service.get("weight", 1), f"{at}.services[{k}].weight"),
         }
         for k, service in enumerate(services)
     ]
@@ -369,7 +380,7 @@ def from_gateway_api_routes(docs: list, route, gateway, mapper: "RuleMapper") ->
         kind = doc.get("kind")
         if doc.get("apiVersion") != GATEWAY_API or kind not in GATEWAY_API_ROUTE_KINDS:
             raise refuse(f"{where}kind", f"this gateway's routes are {GATEWAY_API} HTTPRoutes and GRPCRoutes.")
-        metadata = check_metadata(doc, route.name if i == 0 else f"{route.name}-{i}", route, where)
+        metadata = check_metadata(doc, render.derived_name(route.name, i), route, where)
         if mapping(metadata.get("annotations"), f"{where}metadata.annotations"):
             raise refuse(
                 f"{where}metadata.annotations",
@@ -493,9 +504,11 @@ def backends_of(entry: dict, at: str, names: dict) -> dict:
         only(ref, BACKEND_REF, f"{at}.backendRefs[{k}]")
         if (ref.get("group", ""), ref.get("kind", "Service")) != ("", "Service"):
             raise refuse(f"{at}.backendRefs[{k}]", "a route sends traffic to Services of its project.")
-        service, port = text(ref.get("name", ""), f"{at}.backendRefs[{k}].name"), ref.get("port", "")
+        service = text(ref.get("name", ""), f"{at}.backendRefs[{k}].name")
+        port = scalar(ref.get("port", ""), f"{at}.backendRefs[{k}].port")
         named = names.get((service, port), port) if isinstance(port, int) else port
-        backends.append({"service": service, "port": named, "weight": ref.get("weight", 1)})
+        weight = scalar(ref.get("weight", 1), f"{at}.backendRefs[{k}].weight")
+        backends.append({"service": service, "port": named, "weight": weight})
     return {**backends[0], "alternate_backends": backends[1:]}
 
 

@@ -13,9 +13,10 @@ def namespace(project) -> dict:
         label_key("workspace"): project.workspace.name,
         label_key("project"): project.name,
     }
-    annotations = {label_key("alias"): project.alias} if project.alias else {}
+    # No alias or description: a Gateway API controller lists every namespace, and what tenants
+    # write about their projects is theirs alone.
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": project.namespace, "labels": labels, "annotations": annotations},
+        "metadata": {"name": project.namespace, "labels": labels, "annotations": {}},
     }

@@ -367,6 +367,7 @@ def shipped_allowances(db):
     from django.apps import apps
 
     import_module("gateways.migrations.0005_cloud_load_balancer_allowances").allow(apps, None)
+    import_module("gateways.migrations.0009_drop_address_picking_allowances").drop(apps, None)
 
 
 @pytest.fixture

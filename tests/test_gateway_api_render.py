@@ -87,8 +87,8 @@ def test_each_tls_host_attaches_to_its_own_https_listener_and_plain_rules_to_htt
     rendered = objects(spec)
     assert [(o["kind"], o["metadata"]["name"], o["spec"]["hostnames"]) for o in rendered] == [
         ("HTTPRoute", "front-end", ["shop.example.com"]),
-        ("HTTPRoute", "front-end-1", ["shop.example.com"]),
-        ("HTTPRoute", "front-end-2", ["admin.example.com"]),
+        ("HTTPRoute", "front-end.1", ["shop.example.com"]),
+        ("HTTPRoute", "front-end.2", ["admin.example.com"]),
     ]
     listeners = [o["spec"]["parentRefs"][0]["sectionName"] for o in rendered]
     assert listeners == [
@@ -136,7 +136,7 @@ def test_more_paths_than_an_httproute_holds_are_split_across_objects():
     rendered = objects(route(rule("shop.example.com", paths=paths)))
     assert [(o["metadata"]["name"], len(o["spec"]["rules"])) for o in rendered] == [
         ("front-end", 16),
-        ("front-end-1", 4),
+        ("front-end.1", 4),
     ]
 
 
@@ -261,6 +261,14 @@ def test_a_traefik_gateway_serving_the_gateway_api_gets_its_provider_its_rbac_an
         "verbs": ["update"],
     } in role["rules"]
     assert {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]} in cluster_role["rules"]
+    # Its own GatewayClass's status, and no other project's.
+    [class_status] = [r for r in cluster_role["rules"] if "gatewayclasses/status" in r["resources"]]
+    assert class_status == {
+        "apiGroups": ["gateway.networking.k8s.io"],
+        "resources": ["gatewayclasses/status"],
+        "verbs": ["update"],
+        "resourceNames": [manifests[-2]["metadata"]["name"]],
+    }
 
     ingress_only = gateway_render.manifests(gateway(flavor="traefik"))
     assert "GatewayClass" not in [m["kind"] for m in ingress_only]

@@ -183,8 +183,8 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
         **{
             "config-key": ["read-timeout"],
             "config-value": ["60"],
-            "service_annotations-key": ["metallb.io/address-pool"],
-            "service_annotations-value": ["public"],
+            "service_annotations-key": ["service.beta.kubernetes.io/aws-load-balancer-internal"],
+            "service_annotations-value": ["true"],
         },
     )
     assert response.status_code == 204
@@ -192,12 +192,12 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
     gateway = Gateway.objects.get(project=shop)
     assert (gateway.config, gateway.service_annotations, gateway.tracing) == (
         {"read-timeout": "60"},
-        {"metallb.io/address-pool": "public"},
+        {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
         True,
     )
 
     edit = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
-    assert "Edit Gateway" in edit and 'value="metallb.io/address-pool"' in edit
+    assert "Edit Gateway" in edit and 'value="service.beta.kubernetes.io/aws-load-balancer-internal"' in edit
     response = wizard_post(alice, 2, action="save", access_mode="LoadBalancer", replicas="3")
     assert response.status_code == 204
     gateway.refresh_from_db()

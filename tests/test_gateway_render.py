@@ -193,6 +193,7 @@ def test_ingress_nginx_gateway_has_its_own_controller_class_and_namespace_read()
         "--election-id=kubeconsole-gateway-leader",
         "--watch-ingress-without-class=false",
         "--enable-metrics=false",
+        "--disable-svc-external-name=true",
     ]
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 10254}
 
@@ -245,8 +246,14 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
                 "ingressClass": "kubeconsole-shop",
                 "namespaces": ["shop"],
                 "ingressEndpoint": {"publishedService": "shop/kubeconsole-gateway"},
+                "allowExternalNameServices": False,
             },
-            "kubernetesCRD": {"ingressClass": "kubeconsole-shop", "namespaces": ["shop"]},
+            "kubernetesCRD": {
+                "ingressClass": "kubeconsole-shop",
+                "namespaces": ["shop"],
+                "allowExternalNameServices": False,
+                "allowCrossNamespace": False,
+            },
         },
         "serversTransport": {"forwardingTimeouts": {"dialTimeout": "5s"}},
     }

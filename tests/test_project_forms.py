@@ -21,6 +21,9 @@ pytestmark = pytest.mark.cluster
         ("", "This field is required."),
         ("kube-system", "is reserved for the cluster"),
         ("default", "is reserved for the cluster"),
+        ("cert-manager", "reserved for the cluster&#x27;s own namespaces and the platform&#x27;s add-ons"),
+        ("kube-console", "is reserved for the cluster"),
+        ("argocd", "is reserved for the cluster"),
     ],
 )
 def test_bad_project_name_is_refused_on_the_field_and_nothing_is_written(

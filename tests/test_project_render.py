@@ -9,7 +9,7 @@ from tenants.models import Project, Workspace
 WORKSPACE = Workspace(name="workspace-demo")
 
 
-def test_namespace_carries_ownership_workspace_and_project_labels_and_the_alias():
+def test_namespace_carries_ownership_workspace_and_project_labels_and_nothing_a_tenant_wrote():
     project = Project(pk=7, workspace=WORKSPACE, name="sock-shop", alias="Sock Shop")
     assert render.namespace(project) == {
         "apiVersion": "v1",
@@ -22,13 +22,9 @@ def test_namespace_carries_ownership_workspace_and_project_labels_and_the_alias(
                 "kubeconsole.io/workspace": "workspace-demo",
                 "kubeconsole.io/project": "sock-shop",
             },
-            "annotations": {"kubeconsole.io/alias": "Sock Shop"},
+            "annotations": {},
         },
     }
-
-
-def test_namespace_without_alias_has_no_alias_annotation():
-    assert render.namespace(Project(workspace=WORKSPACE, name="shop"))["metadata"]["annotations"] == {}
 
 
 def test_condition_keeps_its_transition_time_while_status_is_unchanged():

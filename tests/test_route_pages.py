@@ -104,7 +104,7 @@ def test_step_one_checks_the_name(shop):
             {"host_mode": "custom", "host": "secure.example.com", "protocol": "https", "tls_secret": "keyless"},
             {},
             "rule-0-tls_secret",
-            "lacks tls.key",
+            "no usable TLS secret 'keyless'",
         ),
     ],
 )
@@ -528,7 +528,7 @@ def test_a_traefik_gateways_edit_yaml_and_manifest_show_the_ingress_routes_the_w
         f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"
     )
     kinds = [(m["kind"], m["metadata"]["name"]) for m in answer.json()["manifests"]]
-    assert kinds == [("IngressRoute", "front-end"), ("IngressRoute", "front-end-1")]
+    assert kinds == [("IngressRoute", "front-end"), ("IngressRoute", "front-end.1")]
     assert [m.get("spec", {}).get("tls") for m in answer.json()["manifests"]] == [None, {"secretName": "good-tls"}]
     olga = logged_in("olga")
     shown = olga.get(url(shop, "front-end/edit-yaml/"), **HTMX)
@@ -580,7 +580,7 @@ def test_a_gateway_api_gateways_edit_yaml_shows_and_maps_back_its_httproutes_and
     assert "The HTTPRoutes and GRPCRoutes (Gateway API) as the console applies them" in shown.content.decode()
     http_route, grpc_route = yaml.safe_load_all(shown.context["form"].initial["manifest"])
     assert (http_route["kind"], grpc_route["kind"]) == ("HTTPRoute", "GRPCRoute")
-    assert http_route["metadata"]["annotations"] == {} and grpc_route["metadata"]["name"] == "front-end-1"
+    assert http_route["metadata"]["annotations"] == {} and grpc_route["metadata"]["name"] == "front-end.1"
     assert http_route["spec"]["rules"][0]["backendRefs"][0]["port"] == 8080  # what the worker applies
     manifest = api_as(django_user_model.objects.get(username="olga")).get(
         f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"

@@ -151,7 +151,7 @@ def test_traefik_with_its_crd_renders_ingress_routes_with_h2c_for_grpc():
             ],
         },
     }
-    assert secure["metadata"]["name"] == "front-end-1"
+    assert secure["metadata"]["name"] == "front-end.1"
     assert secure["spec"] == {
         "entryPoints": ["websecure"],
         "routes": [

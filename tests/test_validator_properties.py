@@ -26,21 +26,30 @@ PROPERTY_SETTINGS = settings(
 )
 
 LABEL = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)
+
+
+def or_with_newline(valid):
+    """Valid values, and the same with a trailing newline (which a pattern's '$' lets through)."""
+    return st.one_of(valid, valid.map(lambda value: value + "\n"))
+
+
 ALMOST = st.text(alphabet="abcxyz019-._*/%AZ ~:", min_size=0, max_size=70)
-NAMES = st.one_of(LABEL, ALMOST, st.text(max_size=80))
+NAMES = st.one_of(or_with_newline(LABEL), ALMOST, st.text(max_size=80))
 HOSTS = st.one_of(
-    st.lists(LABEL, min_size=1, max_size=5).map(".".join),
+    or_with_newline(st.lists(LABEL, min_size=1, max_size=5).map(".".join)),
     st.lists(LABEL, min_size=2, max_size=4).map(lambda parts: "*." + ".".join(parts)),
     ALMOST,
     st.text(max_size=80),
 )
 PATHS = st.one_of(
-    st.lists(st.text(alphabet="abz09-._~%2fF", min_size=0, max_size=8), max_size=5).map(lambda p: "/" + "/".join(p)),
+    or_with_newline(
+        st.lists(st.text(alphabet="abz09-._~%2fF", min_size=0, max_size=8), max_size=5).map(lambda p: "/" + "/".join(p))
+    ),
     st.text(alphabet="/abz.%2F-_~ ", max_size=30),
     st.text(max_size=40),
 )
 ANNOTATION_KEYS = st.one_of(
-    st.tuples(st.lists(LABEL, min_size=1, max_size=3).map(".".join), LABEL).map("/".join),
+    or_with_newline(st.tuples(st.lists(LABEL, min_size=1, max_size=3).map(".".join), LABEL).map("/".join)),
     LABEL,
     ALMOST,
     st.text(max_size=70),

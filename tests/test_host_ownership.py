@@ -1,0 +1,153 @@
+"""Who may claim a host, across projects: a project's generated host names are its own whatever
+the age of another's claim, a wildcard holds its whole subdomain, a gateway's default domain is its
+project's own, and a route never proxies to an ExternalName Service. Checked at the door (the API
+answers 400 on the field and writes nothing) and at admission (what the worker decides, from the
+claims in the database)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from console import cluster
+from gateways import services as gateway_services
+from gateways.models import Gateway
+from routes import services as route_services
+from routes.claims import admissions
+from routes.models import HostClaim, Route, RouteRule
+from tenants import services as tenant_services
+from tests.conftest import api_as, backend_service
+
+pytestmark = pytest.mark.cluster
+
+ADDRESS = "10.0.0.7"
+
+
+def path_to(service: str) -> list[dict]:
+    return [{"path": "/", "service": service, "port": 80}]
+
+
+def custom(name: str, host: str, service: str = "front-end") -> dict:
+    return {"name": name, "rules": [{"host": host, "paths": path_to(service)}]}
+
+
+@pytest.fixture
+def two_projects(project_with_gateway, platform_admin, workspace, unique_name):
+    """Alice's project (a gateway at ADDRESS) and Bob's, in the same workspace, each with a front-end."""
+    shop = project_with_gateway
+    bob = get_user_model().objects.get(username="bob")
+    tenant_services.add_workspace_member(
+        workspace, username="bob", role="workspace-self-provisioner", by=platform_admin
+    )
+    other = tenant_services.create_project(workspace=workspace, name=f"a-{unique_name}", by=bob)
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other.namespace}})
+    gateway_services.configure_gateway(other)
+    for project in (shop, other):
+        Gateway.objects.filter(project=project).update(addresses=[ADDRESS])
+        cluster.apply(backend_service(project.namespace, "front-end"))
+    yield shop, other
+    cluster.delete("v1", "Namespace", other.namespace)
+
+
+def create(project, data: dict) -> Route:
+    return route_services.create_route(project, data)
+
+
+def refusals(*routes: Route) -> list[str]:
+    fresh = list(
+        Route.objects.filter(pk__in=[r.pk for r in routes]).select_related("project").prefetch_related("claims")
+    )
+    found = admissions(fresh)
+    return [found[route.pk] for route in routes]
+
+
+def test_a_generated_host_is_refused_at_the_door_to_another_project(two_projects):
+    shop, other = two_projects
+    squat = f"front-end.{shop.name}.{ADDRESS}.nip.io"
+    bob = get_user_model().objects.get(username="bob")
+    response = api_as(bob).post(f"/api/v1/projects/{other.name}/routes/", custom("squat", squat), format="json")
+    assert response.status_code == 400
+    assert "names the console generates for another project" in " ".join(response.json()["rules.0.host"])
+    assert shop.name not in str(response.json())  # it says the name is taken, not whose
+    assert not Route.objects.filter(project=other).exists() and not HostClaim.objects.exists()
+
+
+def test_an_older_squat_on_a_generated_host_loses_to_the_project_it_belongs_to(two_projects):
+    shop, other = two_projects
+    # A claim from before the rule: stored when any custom host was taken, first come first served.
+    squat = create(other, custom("squat", "placeholder.example.com"))
+    generated = f"front-end.{shop.name}.{ADDRESS}.nip.io"
+    RouteRule.objects.filter(route=squat).update(host=generated)
+    HostClaim.objects.filter(route=squat).update(host=generated)
+
+    mine = create(shop, {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]})
+    assert mine.rules.get().host == generated
+    assert refusals(mine, squat) == [
+        "",
+        f"Host {generated} is among the host names the console generates for another project.",
+    ]
+
+
+def test_generated_names_with_a_default_domain_cannot_collide_between_projects(two_projects):
+    shop, other = two_projects
+    gateway_services.configure_gateway(shop, default_domain="apps.example.com")
+    for taken in ("apps.example.com", "eu.apps.example.com", "example.com"):
+        with pytest.raises(ValidationError) as refused:
+            gateway_services.configure_gateway(other, default_domain=taken)
+        assert (
+            "Another project's gateway generates its hosts in this domain"
+            in refused.value.message_dict["default_domain"][0]
+        )
+    # front-end-a in project shop and front-end in project a-shop gave one host; now Bob's is elsewhere.
+    gateway_services.configure_gateway(other, default_domain="apps.example.org")
+    auto = {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]}
+    assert create(other, auto).rules.get().host == f"front-end-{other.name}.apps.example.org"
+    with pytest.raises(ValidationError) as refused:
+        create(other, custom("squat", f"front-end-{shop.name}.apps.example.com"))
+    assert "names the console generates for another project" in refused.value.message_dict["rules.0.host"][0]
+
+
+def test_a_default_domain_under_which_another_project_holds_hosts_is_refused(two_projects):
+    shop, other = two_projects
+    create(other, custom("www", "www.taken.example.com"))
+    create(other, custom("wild", "*.wild.example.com"))
+    for domain in ("taken.example.com", "eu.wild.example.com"):
+        with pytest.raises(ValidationError) as refused:
+            gateway_services.configure_gateway(shop, default_domain=domain)
+        assert "already use host names in this domain" in refused.value.message_dict["default_domain"][0]
+    assert Gateway.objects.get(project=shop).default_domain == ""
+
+
+@pytest.mark.parametrize("wildcard_first", [True, False])
+def test_a_wildcard_holds_its_whole_subdomain_across_projects(two_projects, wildcard_first):
+    shop, other = two_projects
+    steps = [(shop, custom("wild", "*.shop.example.com")), (other, custom("api", "api.shop.example.com"))]
+    first, second = [create(project, data) for project, data in (steps if wildcard_first else steps[::-1])]
+    assert refusals(first, second) == ["", f"Host {second.rules.get().host} is already used by another project."]
+
+
+def test_a_wildcard_and_exact_hosts_of_one_project_live_together(two_projects):
+    shop, _ = two_projects
+    wild, api = create(shop, custom("wild", "*.mine.example.com")), create(shop, custom("api", "api.mine.example.com"))
+    assert refusals(wild, api) == ["", ""]
+
+
+def test_an_externalname_backend_is_refused_for_every_door(two_projects):
+    shop, _ = two_projects
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "apiserver", "namespace": shop.namespace},
+            "spec": {"type": "ExternalName", "externalName": "kubernetes.default.svc.cluster.local"},
+        }
+    )
+    olga = get_user_model().objects.get(username="olga")
+    url = f"/api/v1/projects/{shop.name}/routes/"
+    response = api_as(olga).post(url, custom("sneaky", "sneaky.example.com", "apiserver"), format="json")
+    assert response.status_code == 400
+    assert "ExternalName" in " ".join(response.json()["rules.0.paths.0.service"])
+    batch = {"routes": [custom("ok", "ok.example.com"), custom("sneaky", "sneaky.example.com", "apiserver")]}
+    response = api_as(olga).post(f"/api/v1/projects/{shop.name}/routes:batchCreate", batch, format="json")
+    assert response.status_code == 400
+    assert "ExternalName" in " ".join(response.json()["routes.1.rules.0.paths.0.service"])
+    assert not Route.objects.filter(project=shop).exists()
