@@ -3,13 +3,10 @@
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import filters, status
-from rest_framework.exceptions import ParseError
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from console import documents
 from console.cluster import ClusterError, ClusterUnavailable
 from console.validators import is_number
 
@@ -26,20 +23,6 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return min(super().get_offset(request), self.max_offset)
-
-
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser, refusing a body too large or nested too deeply (400 with the reason)
-    before any view or serializer walks it."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read(documents.MAX_BYTES + 1) if stream is not None else b""
-        try:
-            return documents.load_json(body.decode(get_encoding(parser_context or {})))
-        except documents.DocumentError as error:
-            raise ParseError(error.message) from None
-        except ValueError as error:  # UnicodeDecodeError too
-            raise ParseError(f"JSON parse error - {error}") from None
 
 
 def _codes(error: DjangoValidationError) -> set[str]:

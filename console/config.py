@@ -13,6 +13,13 @@ import dj_database_url
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 MODES = ("development", "production")
+# The limits a platform sets, with their defaults (console/quotas.py).
+QUOTA_DEFAULTS = {
+    "projects_per_self_provisioner": 10,
+    "routes_per_project": 1000,
+    "rules_per_route": 50,
+    "gateway_replicas": 5,
+}
 
 
 class ConfigError(ValueError):
@@ -64,6 +71,9 @@ class Config:
     cluster_timeout_seconds: int
     server_timing: bool
     reserved_namespaces: list[str]
+    tenants_may_add_platform_admins: bool
+    token_days: int
+    quotas: dict
 
     @property
     def production(self) -> bool:
@@ -101,6 +111,14 @@ class Config:
             ),
             server_timing=parse_bool("CONSOLE_SERVER_TIMING", env.get("CONSOLE_SERVER_TIMING"), default=False),
             reserved_namespaces=parse_list(env.get("CONSOLE_RESERVED_NAMESPACES"), []),
+            tenants_may_add_platform_admins=parse_bool(
+                "CONSOLE_TENANTS_MAY_ADD_PLATFORM_ADMINS", env.get("CONSOLE_TENANTS_MAY_ADD_PLATFORM_ADMINS"), False
+            ),
+            token_days=parse_int("CONSOLE_TOKEN_DAYS", env.get("CONSOLE_TOKEN_DAYS"), 30),
+            quotas={
+                name: parse_int(f"CONSOLE_QUOTA_{name.upper()}", env.get(f"CONSOLE_QUOTA_{name.upper()}"), default)
+                for name, default in QUOTA_DEFAULTS.items()
+            },
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

@@ -2,12 +2,33 @@
 Kubernetes API server cannot be reached during a request."""
 
 import time
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connection
 from django.shortcuts import render
 
 from console.cluster import ClusterError, ClusterUnavailable
+from console.validators import is_ip_address
+
+# The address of the client whose request is being answered, for the audit log; None outside a request.
+request_address: ContextVar[str | None] = ContextVar("request_address", default=None)
+
+
+class RequestAddressMiddleware:
+    """Keeps the client's address (REMOTE_ADDR: the console trusts no forwarding header it cannot
+    verify) for the audit log while the request is answered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        address = request.META.get("REMOTE_ADDR", "")
+        token = request_address.set(address if is_ip_address(address) else None)
+        try:
+            return self.get_response(request)
+        finally:
+            request_address.reset(token)
 
 
 class ServerTimingMiddleware:

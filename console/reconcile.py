@@ -202,6 +202,8 @@ class Reconciler:
     task: object  # the Celery task taking the row's primary key
     drifted: Callable[[], list] | None = None  # primary keys of in-sync rows the cluster no longer matches
     many: object = None  # a task taking a list of primary keys, when the kind has one
+    # Primary keys of the rows carrying an annotation key, or a key under a prefix ending in "/".
+    carrying: Callable[[str], list] | None = None
 
 
 _reconcilers: list[Reconciler] = []
@@ -261,8 +263,23 @@ def record_refusal(model, pk, error: PermissionError) -> str:
     return "refused"
 
 
-def register(model, task, drifted=None, many=None) -> None:
-    _reconcilers.append(Reconciler(model, task, drifted, many))
+def register(model, task, drifted=None, many=None, carrying=None) -> None:
+    _reconcilers.append(Reconciler(model, task, drifted, many, carrying))
+
+
+def reconcile_carrying(key: str) -> None:
+    """Queues, once the transaction commits, every row of every kind that carries the annotation
+    key (or a key under the prefix): what the worker renders for it changed (a platform admin took
+    an allowance back)."""
+    for reconciler in _reconcilers:
+        for pk in reconciler.carrying(key) if reconciler.carrying else []:
+            enqueue(reconciler.task, pk)
+
+
+def rows_carrying(queryset, field: str, key: str) -> list:
+    """Primary keys of the rows whose JSON `field` has the key, or a key under the prefix."""
+    rows = queryset.exclude(**{field: {}}).values_list("pk", field)
+    return [pk for pk, found in rows if any(k == key or (key.endswith("/") and k.startswith(key)) for k in found)]
 
 
 def send(task, pk) -> None:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "console.middleware.ServerTimingMiddleware",
+    "console.middleware.RequestAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "console.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -96,9 +97,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling: after 5 failed logins for one username from one address, that pair is
 # locked out for 15 minutes (the login page and the API token endpoint alike).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_FAILURE_LIMIT = 5
+# 5 failures for a username from one address, 20 from one address whatever the usernames
+# (console/authentication.py failure_limit).
+AXES_FAILURES_PER_USERNAME = 5
+AXES_FAILURES_PER_ADDRESS = 20
+AXES_FAILURE_LIMIT = "console.authentication.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -119,12 +124,12 @@ STATIC_ROOT = BASE_DIR / ".state" / "staticfiles" if CONFIG.production else None
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "console.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "console.api.BoundedJSONParser",
+        "console.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -165,6 +170,12 @@ CLUSTER_TIMEOUT_SECONDS = CONFIG.cluster_timeout_seconds
 SERVER_TIMING = CONFIG.server_timing
 # Namespace names no project may take, besides the built-in list (tenants/validators.py).
 CONSOLE_RESERVED_NAMESPACES = CONFIG.reserved_namespaces
+# Whether a workspace admin may add a platform admin to their workspace (platform admins always may).
+CONSOLE_TENANTS_MAY_ADD_PLATFORM_ADMINS = CONFIG.tenants_may_add_platform_admins
+# How long an API token lasts; a password change or a disable revokes it sooner.
+CONSOLE_TOKEN_DAYS = CONFIG.token_days
+# Limits a platform sets (console/quotas.py), each from CONSOLE_QUOTA_<NAME>.
+CONSOLE_QUOTAS = CONFIG.quotas
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from console import hostnames
+from console import hostnames, quotas
 from console.models import ReconciledModel
 from console.validators import validate_address, validate_domain
 from gateways import flavors, policy
@@ -94,6 +94,9 @@ class Gateway(ReconciledModel):
                 f"{split} paths of this project's routes split traffic between Services by weight, "
                 f"which {self.flavor_info.label} cannot express through an Ingress; give each path one Service first."
             ]
+        most = quotas.limit(quotas.GATEWAY_REPLICAS)
+        if isinstance(self.replicas, int) and self.replicas > most:
+            errors["replicas"] = [f"At most {most} replicas: a limit the platform sets."]
         if self.default_domain and (problem := self.default_domain_problem()):
             errors["default_domain"] = [problem]
         try:

@@ -386,6 +386,25 @@ def check_annotations(
     return problems
 
 
+def refused_now(
+    annotations: dict, flavor: str, allowances: Allowances, target: str = ROUTE, renders: Renders = INGRESS
+) -> dict[str, str]:
+    """{key: why} of stored annotations the policy refuses now (an allowance was taken back, a key
+    became refused): the worker leaves them out of what it applies and says so on the object."""
+    refused = {}
+    for key, value in annotations.items():
+        try:
+            check_annotation(key, value, flavor, allowances, target, renders)
+        except ValidationError as error:
+            refused[key] = error.messages[0]
+    return refused
+
+
+def refused_condition_message(refused: dict[str, str]) -> str:
+    listed = " ".join(f"{key}: {why}" for key, why in refused.items())
+    return f"Not applied, as the annotation policy no longer allows them ({listed}) Remove them at the next edit."
+
+
 def check_allowance(target: str, key: str, kind: str, choices: tuple[str, ...]) -> dict[str, str]:
     """What is wrong with an allowance a platform admin is about to add, by field ({} when nothing)."""
     problems = {}

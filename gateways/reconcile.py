@@ -1,6 +1,7 @@
 """Celery tasks that bring a gateway's ingress controller in line with its row, and report
 what the cluster answered: node ports, load-balancer addresses, ready replicas."""
 
+import copy
 import logging
 
 from celery import shared_task
@@ -19,10 +20,11 @@ from console.reconcile import (
     register,
     requeue_if_changed,
     retry_later,
+    rows_carrying,
     wait_for_namespace,
 )
-from gateways import flavors, listeners, render
-from gateways.models import Gateway
+from gateways import flavors, listeners, policy, render
+from gateways.models import AnnotationAllowance, Gateway
 from tenants.reconcile import namespace_ready
 
 LOCAL_ADDRESS = "127.0.0.1"  # a cluster without nodes, such as the local control plane
@@ -67,7 +69,8 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
 def apply_objects(gateway: Gateway) -> str:
     generation = gateway.generation
     tls_hosts = tls_hosts_by_gateway([gateway.pk]).get(gateway.pk, {}) if gateway.serves_gateway_api else {}
-    wanted = render.manifests(gateway, tls_hosts)
+    rendered, accepted = within_policy(gateway)
+    wanted = render.manifests(rendered, tls_hosts)
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
     holding = leaving_the_gateway_api(gateway) and earlier_controller_serving(gateway)
@@ -76,6 +79,7 @@ def apply_objects(gateway: Gateway) -> str:
     Gateway.record_status(
         gateway.pk,
         [
+            accepted,
             condition("Synced", True, "Applied", f"The {len(wanted)} objects of the gateway are applied."),
             ready_condition(gateway, observed),
         ],
@@ -149,6 +153,18 @@ def remove_objects(gateway: Gateway) -> str:
     )
     requeue_if_changed(gateway, generation)
     return "removed"
+
+
+def within_policy(gateway: Gateway) -> tuple[Gateway, dict]:
+    """The gateway as it is rendered, without the Service annotations the policy no longer allows
+    (an allowance taken back), and its Accepted condition, which names them."""
+    allowances = AnnotationAllowance.as_policy()
+    dropped = policy.refused_now(gateway.service_annotations, gateway.flavor, allowances, target=policy.GATEWAY_SERVICE)
+    if not dropped:
+        return gateway, condition("Accepted", True, "Valid", "The gateway's settings are valid.")
+    rendered = copy.copy(gateway)
+    rendered.service_annotations = {k: v for k, v in gateway.service_annotations.items() if k not in dropped}
+    return rendered, condition("Accepted", False, "AnnotationNotAllowed", policy.refused_condition_message(dropped))
 
 
 def served_facts(gateway: Gateway) -> tuple:
@@ -379,5 +395,10 @@ def remove_with_project(project) -> None:
         cluster.delete_unwanted(gateway.owner, render.CLUSTER_KINDS, [])
 
 
-register(Gateway, reconcile_gateway, unsettled_gateways)
+register(
+    Gateway,
+    reconcile_gateway,
+    unsettled_gateways,
+    carrying=lambda key: rows_carrying(Gateway.objects, "service_annotations", key),
+)
 on_namespace_removal(remove_with_project)

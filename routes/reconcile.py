@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from celery import shared_task
@@ -28,10 +28,12 @@ from console.reconcile import (
     requeue_if_changed,
     retry_alone,
     retry_later,
+    rows_carrying,
     send,
     wait_for_namespace,
 )
-from gateways import flavors
+from gateways import flavors, policy
+from gateways.models import AnnotationAllowance
 from gateways.reconcile import (
     CONTROLLER_ROLLING,
     CONTROLLER_SETTLED,
@@ -157,9 +159,11 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     specs = {route.pk: refresh_hosts(route, route.gateway) for route in routes if serving(route)}
     refused = admissions([route for route in routes if route.pk in specs])
     services_of = functools.cache(live.services)
+    allowances = AnnotationAllowance.as_policy()
+    facts = Facts(traefik_crd, services_of, allowances)
     for route in routes:
         try:
-            plans[route.pk] = plan(route, specs.get(route.pk), refused.get(route.pk, ""), traefik_crd, services_of)
+            plans[route.pk] = plan(route, specs.get(route.pk), refused.get(route.pk, ""), facts)
         except PermissionError as error:
             answers[route.pk] = refusal(Route, route.pk, error)
             results[route.pk] = ("refused", None)
@@ -281,15 +285,25 @@ def held_for_the_switch(steps) -> None:
             ]
 
 
-def plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
-    step = _plan(route, spec, refused, traefik_crd, services_of)
+class Facts(NamedTuple):
+    """What a batch's plans read once: whether the cluster serves Traefik's CRDs, the namespaces'
+    Services (cached per namespace) and the platform's annotation allowances."""
+
+    traefik_crd: bool
+    services_of: object
+    allowances: dict
+
+
+def plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
+    step = _plan(route, spec, refused, facts)
     if not (step.wanted and route.gateway.serves_gateway_api):  # no controller to answer for the route
         step.conditions += [cleared(type_) for type_ in controller_status.ROUTE_TYPES.values()]
     return step
 
 
-def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> Plan:
-    gateway = route.gateway
+def _plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
+    gateway, services_of = route.gateway, facts.services_of
+    traefik_crd = facts.traefik_crd and gateway.flavor == flavors.TRAEFIK
     if not serving(route):
         return parked(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
     if any(not rule.host for rule in spec.rules):
@@ -297,6 +311,10 @@ def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> P
             route, "WaitingForGatewayAddress", "Generated hosts need the gateway's address, which is not known yet."
         )
     accepted = condition("Accepted", True, "Valid", "The route is valid.")
+    renders = policy.INGRESS_ROUTE if traefik_crd and not gateway.serves_gateway_api else policy.INGRESS
+    if dropped := policy.refused_now(spec.annotations, gateway.flavor, facts.allowances, renders=renders):
+        spec = replace(spec, annotations={k: v for k, v in spec.annotations.items() if k not in dropped})
+        accepted = condition("Accepted", False, "AnnotationNotAllowed", policy.refused_condition_message(dropped))
     if refused:
         conditions = [
             accepted,
@@ -312,7 +330,7 @@ def _plan(route: Route, spec, refused: str, traefik_crd: bool, services_of) -> P
             names = ", ".join(f"{service}:{port}" for service, port in unknown)
             message = f"A Gateway API route needs port numbers; not found in this project (yet): {names}."
             return parked(route, "BackendNotFound", message)
-    wanted = render.manifests(spec, gateway, route.owner, traefik_crd and gateway.flavor == flavors.TRAEFIK, numbers)
+    wanted = render.manifests(spec, gateway, route.owner, traefik_crd, numbers)
     check_namespace(wanted, route.namespace)
     conditions = [
         accepted,
@@ -532,5 +550,11 @@ def gateway_changed(gateway) -> None:
         enqueue(reconcile_routes, pks)
 
 
-register(Route, reconcile_route, drifted_routes, many=reconcile_routes)
+register(
+    Route,
+    reconcile_route,
+    drifted_routes,
+    many=reconcile_routes,
+    carrying=lambda key: rows_carrying(Route.objects, "annotations", key),
+)
 follow("gateway", gateway_changed)

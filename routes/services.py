@@ -3,12 +3,15 @@
 Bad input raises ValidationError keyed by the field it concerns, as a dotted path into the
 route ("rules.0.paths.1.path"), before anything is written."""
 
+import functools
 import json
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 
+from console import quotas
 from console.cluster import ClusterError
 from console.models import stale_edit
 from console.reconcile import changed, enqueue
@@ -68,17 +71,22 @@ def validate_spec(
     gateway: Gateway,
     check_cluster: bool = True,
     allowances: dict | None = None,
-    external_names: set[str] | None = None,
+    external_names: Callable[[], set[str]] | None = None,
     domains: dict[str, str] | None = None,
 ) -> None:
     """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems.
-    `allowances` are the platform's annotation allowances, `external_names` the project's
+    `allowances` are the platform's annotation allowances, `external_names` reads the project's
     ExternalName Services and `domains` the gateways' default domains, when the caller has read
     them already."""
     errors = Errors()
     errors.check("name", validate_route_name, spec.name)
     if not spec.rules:
         errors.add("rules", "Add at least one rule.")
+    elif quotas.over(quotas.RULES_PER_ROUTE, len(spec.rules), 0):
+        most = quotas.limit(quotas.RULES_PER_ROUTE)
+        errors.add(
+            "rules", f"A route has at most {most} rules (a limit the platform sets); this one has {len(spec.rules)}."
+        )
     seen = set()
     for i, rule in enumerate(spec.rules):
         at = f"rules.{i}"
@@ -119,8 +127,6 @@ def validate_spec(
             if key in seen:
                 errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
             seen.add(key)
-    if check_cluster:
-        refuse_external_names(errors, spec, external_names)
     if gateway.flavor == flavors.INGRESS_NGINX:
         protocols = {rule.protocol for rule in spec.rules}
         if "grpc" in protocols and protocols != {"grpc"}:
@@ -136,11 +142,13 @@ def validate_spec(
         errors.add("annotations", *problems)
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
+    if check_cluster and not errors.by_field:  # the cluster is asked only about an otherwise good route
+        refuse_external_names(errors, spec, external_names)
     errors.raise_any()
 
 
-def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, external: set[str] | None) -> None:
-    """Says so on every backend that is an ExternalName Service (`external`, or one LIST of the
+def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, read: Callable[[], set[str]] | None) -> None:
+    """Says so on every backend that is an ExternalName Service (`read`, or one LIST of the
     project's Services)."""
     backends = [
         (f"rules.{i}.paths.{j}" + (f".alternate_backends.{k - 1}" if k else ""), backend.service)
@@ -151,7 +159,7 @@ def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, external: 
     ]
     if not backends:
         return
-    external = live.external_name_services(spec.namespace) if external is None else external
+    external = read() if read is not None else live.external_name_services(spec.namespace)
     for at, service in backends:
         if service in external:
             errors.add(
@@ -302,6 +310,7 @@ def create_route(project, data: dict, alias: str = "", description: str = "", *,
     gateway = serving_gateway(project)
     spec = route_spec.from_data(data, project.namespace)
     validate_spec(spec, gateway)
+    check_route_quota(project, 1, "name")
     if Route.objects.filter(project=project, name=spec.name).exists():
         raise ValidationError(
             {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
@@ -322,7 +331,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
     gateway = serving_gateway(project)
     allowances = AnnotationAllowance.as_policy()
-    external_names = live.external_name_services(project.namespace)
+    external_names = functools.cache(lambda: live.external_name_services(project.namespace))  # once, if asked
     domains = default_domains()
     errors = Errors()
     specs = [route_spec.from_data(data, project.namespace) for data in items]
@@ -332,6 +341,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors.add(f"routes.{i}.{field}", *messages)
+    check_route_quota(project, len(specs), "routes")
     taken = set(Route.objects.filter(project=project, name__in=[s.name for s in specs]).values_list("name", flat=True))
     seen = set()
     for i, spec in enumerate(specs):
@@ -349,6 +359,21 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     saved = finish_new_routes(list(zip(routes, specs, strict=True)), gateway, by)
     enqueue(reconcile_routes, [route.pk for route in routes])
     return list(zip(routes, saved, strict=True))
+
+
+def check_route_quota(project, adding: int, field: str) -> None:
+    """Refuses routes past the project's limit. The project's row is locked first, so that two
+    requests at once cannot both take the last place."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    used = Route.objects.filter(project=project, deletion_requested=False).count()
+    if quotas.over(quotas.ROUTES_PER_PROJECT, used, adding):
+        most = quotas.limit(quotas.ROUTES_PER_PROJECT)
+        raise ValidationError(
+            {
+                field: f"This project has {used} routes and may have at most {most} (a limit the platform sets): "
+                f"{'this one does' if adding == 1 else f'these {adding} do'} not fit. Delete routes first."
+            }
+        )
 
 
 def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, description: str) -> dict:

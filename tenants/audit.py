@@ -1,8 +1,12 @@
-"""The audit log: every change to memberships, gateways and routes, with its author and its
-before and after. Services call `record` inside their transaction, so a change and its entry
-land together or not at all."""
+"""The audit log: every change to memberships, gateways, routes, projects, workspaces, accounts and
+annotation allowances, with its author, the address the request came from, and its before and
+after. Services call `record` inside their transaction, so a change and its entry land together or
+not at all."""
 
+from console.middleware import request_address
 from tenants.models import AuditEntry
+
+PLATFORM = "platform"  # the scope of changes to accounts and allowances
 
 
 def record(by, kind: str, action: str, object_name: str, **details) -> AuditEntry:
@@ -16,7 +20,7 @@ def entry_for(
 ) -> AuditEntry:
     """An entry, not yet saved: for services that write many together."""
     workspace = workspace or (project.workspace if project else None)
-    scope = f"{workspace.name}/{project.name}" if project else workspace.name
+    scope = f"{workspace.name}/{project.name}" if project else workspace.name if workspace else PLATFORM
     return AuditEntry(
         workspace=workspace,
         project=project,
@@ -28,4 +32,5 @@ def entry_for(
         action=action,
         before=before,
         after=after,
+        address=request_address.get(),
     )

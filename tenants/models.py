@@ -133,11 +133,22 @@ class ProjectMembership(Membership):
 
 
 class AuditEntry(models.Model):
-    """Who changed a membership, a gateway or a route, when, and what it was before and after.
-    Names are copied and links are cleared, never cascaded, so the log outlives what it describes."""
+    """Who changed a membership, a gateway, a route, a project, a workspace, an account or an
+    annotation allowance, when, from which address, and what it was before and after. Names are
+    copied and links are cleared, never cascaded, so the log outlives what it describes. Changes to
+    accounts and allowances belong to the platform: no workspace, scope "platform"."""
 
     MEMBERSHIP, GATEWAY, ROUTE = "membership", "gateway", "route"
-    KINDS = [(MEMBERSHIP, "membership"), (GATEWAY, "gateway"), (ROUTE, "route")]
+    WORKSPACE, PROJECT, ACCOUNT, ALLOWANCE = "workspace", "project", "account", "allowance"
+    KINDS = [
+        (MEMBERSHIP, "membership"),
+        (GATEWAY, "gateway"),
+        (ROUTE, "route"),
+        (WORKSPACE, "workspace"),
+        (PROJECT, "project"),
+        (ACCOUNT, "account"),
+        (ALLOWANCE, "annotation allowance"),
+    ]
     ADDED, CHANGED, REMOVED = "added", "changed", "removed"
     ACTIONS = [(ADDED, "added"), (CHANGED, "changed"), (REMOVED, "removed")]
 
@@ -152,6 +163,7 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+    address = models.GenericIPAddressField(null=True, blank=True, help_text="where the request came from")
 
     class Meta:
         ordering = ["-at", "-pk"]

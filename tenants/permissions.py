@@ -146,6 +146,12 @@ def _resolve(user, obj) -> Access:
     return Access(workspace, _effective_project_role(getattr(obj, "project_role_of_user", None), workspace))
 
 
+def provisions_itself(user, workspace) -> bool:
+    """Whether `user` creates projects in the workspace as a self-provisioner (whose projects count
+    against a platform limit), rather than as its admin or a platform admin."""
+    return access(user, workspace).workspace_role == WORKSPACE_SELF_PROVISIONER
+
+
 def forget(obj) -> None:
     """Drops what `access` knows about a workspace or project, after its memberships changed."""
     for attribute in ("_access", "roles_of"):

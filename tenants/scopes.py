@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tenants import permissions as perms
 from tenants import services
@@ -35,16 +35,26 @@ class MemberScope:
     def events(self, obj) -> QuerySet:
         return AuditEntry.objects.filter(kind=AuditEntry.MEMBERSHIP, **{self.kind: obj}).select_related("project")
 
-    def candidates(self, obj, search: str = "") -> QuerySet:
-        """Users who could be invited: for a workspace any active user not in it; for a project,
-        members of its workspace not yet in the project."""
-        users = get_user_model().objects.filter(is_active=True)
+    def candidates(self, obj, search: str = "", by=None) -> QuerySet:
+        """Users who could be invited: for a project, members of its workspace not yet in it,
+        matching `search`; for a workspace, the one active user whose username or email is exactly
+        `search` (the platform's users are not listed to tenants), a platform admin only when the
+        platform allows tenants to add one."""
+        users = get_user_model().objects.filter(is_active=True).exclude(pk__in=obj.memberships.values("user"))
         if self.kind == "project":
             users = users.filter(workspace_memberships__workspace=obj.workspace)
-        users = users.exclude(pk__in=obj.memberships.values("user"))
-        if search:
-            users = users.filter(username__icontains=search)
-        return users.order_by("username")
+            return (users.filter(username__icontains=search) if search else users).order_by("username")
+        if not search:
+            return users.none()
+        if not services.may_add_platform_admins(by):
+            users = users.filter(is_superuser=False)
+        return users.filter(Q(username=search) | Q(email__iexact=search)).order_by("username")
+
+    @property
+    def shows_email(self) -> bool:
+        """Whether candidates' emails may be shown: a project's come from its workspace; a
+        workspace's are outside it."""
+        return self.kind == "project"
 
 
 WORKSPACE = MemberScope(

@@ -4,12 +4,13 @@ Bad input raises django.core.exceptions.ValidationError keyed by the field it co
 before anything is written.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from console import quotas
 from console.reconcile import changed, enqueue
 from tenants import audit
 from tenants import permissions as perms
@@ -22,8 +23,13 @@ User = get_user_model()
 # Accounts
 
 
+def account(user) -> dict:
+    """An account as the audit log keeps it (never its password)."""
+    return {"email": user.email, "is_active": user.is_active, "platform_admin": user.is_superuser}
+
+
 @transaction.atomic
-def create_user(*, username: str, email: str = "", password: str, platform_admin: bool = False):
+def create_user(*, username: str, email: str = "", password: str, platform_admin: bool = False, by=None):
     user = User(username=username, email=email, is_superuser=platform_admin, is_staff=platform_admin)
     user.full_clean(exclude=["password"])
     try:
@@ -32,6 +38,7 @@ def create_user(*, username: str, email: str = "", password: str, platform_admin
         raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
     user.save()
+    audit.record(by, AuditEntry.ACCOUNT, AuditEntry.ADDED, user.username, after=account(user))
     return user
 
 
@@ -48,6 +55,7 @@ def update_user(
     disables their own account (`by`: who edits), so a platform keeps an admin who can log in."""
     if is_active is False and by is not None and by.pk == user.pk:
         raise ValidationError({"is_active": "You cannot disable your own account."})
+    before = account(user)
     if email is not None:
         user.email = email
     if platform_admin is not None:
@@ -55,17 +63,27 @@ def update_user(
     if is_active is not None:
         user.is_active = is_active
     user.full_clean(exclude=["password"])
-    user.save()
-    if not user.is_active:
-        Token.objects.filter(user=user).delete()
+    user.save()  # a new password or a disable revokes the user's tokens (tenants/signals.py)
+    if account(user) != before:
+        audit.record(by, AuditEntry.ACCOUNT, AuditEntry.CHANGED, user.username, before=before, after=account(user))
     return user
 
 
 def find_user(username: str, field: str = "username"):
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ValidationError({field: f"There is no active user named '{username}'."})
+        raise ValidationError({field: no_user(username)})
     return user
+
+
+def no_user(username: str) -> str:
+    return f"There is no active user named '{username}'."
+
+
+def may_add_platform_admins(by) -> bool:
+    """Whether `by` may add a platform admin to a workspace: platform admins (and the console
+    itself) may; tenants only where the platform allows it (CONSOLE_TENANTS_MAY_ADD_PLATFORM_ADMINS)."""
+    return by is None or by.is_superuser or settings.CONSOLE_TENANTS_MAY_ADD_PLATFORM_ADMINS
 
 
 # Workspaces
@@ -77,21 +95,24 @@ def create_workspace(*, name: str, alias: str = "", description: str = "", admin
     workspace = Workspace(name=name, alias=alias, description=description, created_by=by)
     workspace.full_clean()
     workspace.save()
+    audit.record(by, AuditEntry.WORKSPACE, AuditEntry.ADDED, name, after=described(workspace), workspace=workspace)
     _record(by, admin, AuditEntry.ADDED, new_role=perms.WORKSPACE_ADMIN, workspace=workspace)
     WorkspaceMembership.objects.create(workspace=workspace, user=admin, role=perms.WORKSPACE_ADMIN, added_by=by)
     return workspace
 
 
 @transaction.atomic
-def update_workspace(workspace: Workspace, *, alias: str, description: str) -> Workspace:
+def update_workspace(workspace: Workspace, *, alias: str, description: str, by=None) -> Workspace:
+    before = described(workspace)
     workspace.alias, workspace.description = alias, description
     workspace.full_clean()
     workspace.save(update_fields=["alias", "description"])
+    _record_change(by, AuditEntry.WORKSPACE, workspace.name, before, described(workspace), workspace=workspace)
     return workspace
 
 
 @transaction.atomic
-def delete_workspace(workspace: Workspace) -> None:
+def delete_workspace(workspace: Workspace, *, by=None) -> None:
     count = workspace.projects.count()
     if count:
         raise ValidationError(
@@ -99,6 +120,7 @@ def delete_workspace(workspace: Workspace) -> None:
             "Delete its projects first.",
             code="not_empty",
         )
+    audit.record(by, AuditEntry.WORKSPACE, AuditEntry.REMOVED, workspace.name, before=described(workspace))
     workspace.delete()
 
 
@@ -106,6 +128,8 @@ def delete_workspace(workspace: Workspace) -> None:
 def add_workspace_member(workspace: Workspace, *, username: str, role: str, by) -> WorkspaceMembership:
     _check_role(role, perms.WORKSPACE_ROLES)
     user = find_user(username)
+    if user.is_superuser and not may_add_platform_admins(by):
+        raise ValidationError({"username": no_user(username)})  # as for anyone a tenant cannot see
     if workspace.memberships.filter(user=user).exists():
         raise ValidationError(
             {"username": ValidationError(f"{username} is already a member of this workspace.", code="unique")}
@@ -149,9 +173,20 @@ def remove_workspace_member(workspace: Workspace, *, username: str, by) -> None:
 @transaction.atomic
 def create_project(*, workspace: Workspace, name: str, alias: str = "", description: str = "", by=None) -> Project:
     """Stores a project, makes its creator its admin, and queues the creation of its namespace."""
+    if by is not None and perms.provisions_itself(by, workspace):
+        used = Project.objects.filter(created_by=by, deletion_requested=False).count()
+        if quotas.over(quotas.PROJECTS_PER_SELF_PROVISIONER, used):
+            raise ValidationError(
+                {
+                    "name": f"You have created {used} projects, the most a self-provisioner may "
+                    f"({quotas.limit(quotas.PROJECTS_PER_SELF_PROVISIONER)}, a limit the platform sets). "
+                    "Delete one, or ask a workspace admin to create this one."
+                }
+            )
     project = Project(workspace=workspace, name=name, alias=alias, description=description, created_by=by)
     project.full_clean()
     project.save()
+    audit.record(by, AuditEntry.PROJECT, AuditEntry.ADDED, name, after=described(project), project=project)
     if by is not None:
         ProjectMembership.objects.create(project=project, user=by, role=perms.PROJECT_ADMIN, added_by=by)
         _record(by, by, AuditEntry.ADDED, new_role=perms.PROJECT_ADMIN, project=project)
@@ -160,17 +195,20 @@ def create_project(*, workspace: Workspace, name: str, alias: str = "", descript
 
 
 @transaction.atomic
-def update_project(project: Project, *, alias: str, description: str) -> Project:
+def update_project(project: Project, *, alias: str, description: str, by=None) -> Project:
+    before = described(project)
     project.alias, project.description = alias, description
     project.full_clean()
     project.save(update_fields=["alias", "description"])
+    _record_change(by, AuditEntry.PROJECT, project.name, before, described(project), project=project)
     changed(project)
     return project
 
 
 @transaction.atomic
-def delete_project(project: Project) -> None:
+def delete_project(project: Project, *, by=None) -> None:
     """Marks the project for deletion; the worker removes its namespace, then the row."""
+    audit.record(by, AuditEntry.PROJECT, AuditEntry.REMOVED, project.name, before=described(project), project=project)
     project.deletion_requested = True
     project.save(update_fields=["deletion_requested"])
     changed(project)
@@ -245,6 +283,16 @@ def _keep_one(memberships, role: str, title: str, field: str) -> None:
     admins = list(memberships.select_for_update().filter(role=role).values_list("pk", flat=True))
     if len(admins) <= 1:
         raise ValidationError({field: f"This is the last {title}; make someone else {title} first."})
+
+
+def described(obj) -> dict:
+    """A workspace or project as the audit log keeps it."""
+    return {"alias": obj.alias, "description": obj.description}
+
+
+def _record_change(by, kind: str, name: str, before: dict, after: dict, **scope) -> None:
+    if before != after:
+        audit.record(by, kind, AuditEntry.CHANGED, name, before=before, after=after, **scope)
 
 
 def _record(actor, member, action: str, *, old_role: str = "", new_role: str = "", workspace=None, project=None):

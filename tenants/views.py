@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console import quotas
 from tenants import permissions as perms
 from tenants import services
 from tenants.forms import (
@@ -87,7 +88,9 @@ def workspace_settings(request, name):
     form = WorkspaceEditForm(request.POST or None, instance=workspace)
     if request.method == "POST":
         perms.require(request.user, "edit_workspace", workspace)
-        if form.is_valid() and call_service(form, services.update_workspace, workspace, **form.cleaned_data):
+        if form.is_valid() and call_service(
+            form, services.update_workspace, workspace, by=request.user, **form.cleaned_data
+        ):
             messages.success(request, "Workspace saved.")
             return redirect("workspace-settings", workspace.name)
     return render(
@@ -101,7 +104,7 @@ def workspace_delete(request, name):
     form = ConfirmNameForm(request.POST or None, expected=workspace.name)
     if request.method == "POST" and form.is_valid():
         try:
-            services.delete_workspace(workspace)
+            services.delete_workspace(workspace, by=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -141,7 +144,20 @@ def project_detail(request, name):
     template = "tenants/partials/project_status.html" if request.htmx else "tenants/project_detail.html"
     context = project_context(request, project, "overview")
     context["member_count"] = project.memberships.count()
+    context["quota"] = project_quota(project)
     return render(request, template, context)
+
+
+def project_quota(project) -> dict:
+    """The project's use of the limits the platform sets, for its overview (routes and the gateway
+    reach it through their relations: tenants imports neither app)."""
+    gateway = getattr(project, "gateway", None)
+    return {
+        "routes_used": project.routes.filter(deletion_requested=False).count(),
+        "routes_allowed": quotas.limit(quotas.ROUTES_PER_PROJECT),
+        "replicas_used": gateway.replicas if gateway is not None and gateway.enabled else None,
+        "replicas_allowed": quotas.limit(quotas.GATEWAY_REPLICAS),
+    }
 
 
 @login_required
@@ -150,7 +166,9 @@ def project_settings(request, name):
     form = ProjectEditForm(request.POST or None, instance=project)
     if request.method == "POST":
         perms.require(request.user, "edit_project", project)
-        if form.is_valid() and call_service(form, services.update_project, project, **form.cleaned_data):
+        if form.is_valid() and call_service(
+            form, services.update_project, project, by=request.user, **form.cleaned_data
+        ):
             messages.success(request, "Project saved.")
             return redirect("project-settings", project.name)
     return render(
@@ -163,7 +181,7 @@ def project_delete(request, name):
     project = perms.in_reach(request.user, Project, "delete_project", name=name, deletion_requested=False)
     form = ConfirmNameForm(request.POST or None, expected=project.name)
     if request.method == "POST" and form.is_valid():
-        services.delete_project(project)
+        services.delete_project(project, by=request.user)
         messages.success(request, f"Project {project.name} is being deleted with its namespace.")
         return redirect("workspace-detail", project.workspace.name)
     return render(request, "tenants/confirm_delete.html", {"object": project, "kind": "project", "form": form})
@@ -204,8 +222,9 @@ def member_candidates(request, scope: MemberScope, name):
     """The invite modal's search: who could be invited, by name, as the admin types."""
     obj = perms.in_reach(request.user, scope.model, scope.manage_action, name=name)
     search = request.GET.get("q", "").strip()
-    candidates = scope.candidates(obj, search)[:20]
-    return render(request, "tenants/partials/member_candidates.html", {"candidates": candidates, "search": search})
+    candidates = scope.candidates(obj, search, by=request.user)[:20]
+    context = {"candidates": candidates, "search": search, "scope": scope}
+    return render(request, "tenants/partials/member_candidates.html", context)
 
 
 @login_required
@@ -219,7 +238,7 @@ def member_invite(request, scope: MemberScope, name):
                 context = members_context(request, scope, obj, oob=True)
                 return render(request, "tenants/partials/invite_done.html", context)
             return redirect(f"{scope.kind}-members", obj.name)
-    context = {"scope": scope, "object": obj, "form": form, "candidates": scope.candidates(obj)[:20]}
+    context = {"scope": scope, "object": obj, "form": form, "candidates": scope.candidates(obj, by=request.user)[:20]}
     template = "tenants/partials/invite_modal.html" if request.htmx else "tenants/invite_page.html"
     return render(request, template, context, status=200 if not form.errors else 400)
 
@@ -269,7 +288,7 @@ def user_list(request):
     perms.require(request.user, "manage_users")
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = call_service(form, services.create_user, **form.cleaned_data)
+        user = call_service(form, services.create_user, by=request.user, **form.cleaned_data)
         if user:
             messages.success(request, f"User {user.username} created.")
             return redirect("user-list")

@@ -3,6 +3,9 @@ made as a signed-in project admin against real objects (path parameters point at
 answer 5xx, and every documented answer must match the schema. Each request runs in a savepoint
 that is rolled back, so a generated DELETE does not leave the next request nothing to work on."""
 
+import json
+import re
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -72,3 +75,34 @@ def test_no_operation_fails_or_breaks_its_schema(case, world):
     with transaction.atomic():
         case.call_and_validate(headers=world["headers"], checks=CHECKS)
         transaction.set_rollback(True)
+
+
+NESTED = "[" * 100_000 + "]" * 100_000
+
+
+FIELDS = ["name", "rules", "annotations", "labels", "routes", "username", "role", "replicas", "config"]
+
+
+def test_every_body_nested_too_deep_is_refused_with_a_reason(world, django_capture_on_commit_callbacks):
+    """Every operation that takes a body, given a document nested past the bound (at the top, and
+    in each field it reads): 400 with the reason, never a 5xx, and nothing written."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=world["headers"]["Authorization"])
+    deep_fields = json.dumps({field: json.loads("[" * 40 + "]" * 40) for field in FIELDS})
+    wrong, reasons = [], 0
+    for path, methods in SchemaGenerator().get_schema(request=None, public=True)["paths"].items():
+        for method in {"post", "put", "patch"} & set(methods):
+            known = world["workspace_paths"] if path.startswith("/api/v1/workspaces/{name}") else world["path"]
+            url = path.format(**{key: known.get(key, "x") for key in re.findall(r"{(\w+)}", path)})
+            for body in (NESTED, deep_fields):
+                with transaction.atomic(), django_capture_on_commit_callbacks() as queued:
+                    response = client.generic(method.upper(), url, body, content_type="application/json")
+                    transaction.set_rollback(True)
+                refused = response.status_code == 400 and "nests too deeply" in response.content.decode()
+                # 403 and 405: the caller may not do this at all, and the body is never read.
+                if not (refused or response.status_code in (403, 405)) or queued:
+                    wrong.append(f"{method.upper()} {url}: {response.status_code} {response.content[:120]!r}")
+                reasons += refused
+    assert wrong == [], "\n".join(wrong)
+    assert reasons >= 15  # the bodies reached the parser of most of the 18 operations alice may call

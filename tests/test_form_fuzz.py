@@ -262,3 +262,37 @@ def test_edit_yaml_answers_mangled_manifests_with_a_refusal_and_writes_nothing_t
     assert wrong == [], "\n".join(wrong[:20])
     assert 400 in answers  # the mangling reached the mapping's refusals
     assert [call for call in cluster_calls if call[0] != "GET"] == []
+
+
+def aliased(depth: int, key: str) -> str:
+    """A document whose `key` expands to 9**depth items through nested aliases (billion laughs)."""
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"l{i}: &l{i} [{','.join([f'*l{i - 1}'] * 9)}]" for i in range(1, depth + 1)]
+    return "\n".join(lines) + f"\n{key}: *l{depth}\n"
+
+
+def test_edit_yaml_refuses_nested_and_aliased_documents_wherever_they_sit(
+    yaml_world, cluster_calls, django_capture_on_commit_callbacks
+):
+    """Every value of the shown documents replaced by an alias of a billion-laughs nest, or by a
+    list nested deeper than any route: a refusal on the manifest, never a 5xx or a write."""
+    client = browser_as(get_user_model().objects.get(username="olga"))
+    url = f"/projects/{yaml_world.name}/routes/front-end/edit-yaml/"
+    docs = list(yaml.safe_load_all(client.get(url, **HTMX).context["form"].initial["manifest"]))
+    wrong = []
+    for at in [place for place in locations(docs) if place][::3]:
+        marked = yaml.safe_dump_all(mangled(docs, at, "MARK"))
+        for text in (
+            aliased(8, "anchor") + marked.replace("MARK", "*l8", 1),
+            marked.replace("MARK", "[" * 60 + "]" * 60),
+        ):
+            with transaction.atomic():
+                before = fingerprint()
+                with django_capture_on_commit_callbacks() as queued:
+                    response = client.post(url, {"manifest": text, "generation": 1}, **HTMX)
+                written = fingerprint() != before
+                transaction.set_rollback(True)
+            if response.status_code != 400 or written or queued:
+                wrong.append(f"{at}: answered {response.status_code}, wrote {written}, queued {bool(queued)}")
+    assert wrong == [], "\n".join(wrong[:20])
+    assert [call for call in cluster_calls if call[0] != "GET"] == []

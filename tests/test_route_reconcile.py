@@ -2,11 +2,13 @@
 walk-through over the API, TLS protocols with real secrets, host claims, deletion."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from console import cluster
 from console.reconcile import resync
 from gateways import services as gateway_services
-from gateways.models import Gateway
+from gateways.models import AnnotationAllowance, Gateway
 from routes import services as route_services
 from routes.models import Route
 from tenants import services as tenant_services
@@ -350,3 +352,60 @@ def test_a_gateway_api_route_naming_a_port_waits_for_its_number_then_is_applied(
         lambda: cluster.get("gateway.networking.k8s.io/v1", "HTTPRoute", "named", "sock-shop"), what="the HTTPRoute"
     )
     assert served["spec"]["rules"][0]["backendRefs"][0]["port"] == 9000
+
+
+def revoke(platform_admin, key: str) -> None:
+    """Takes an allowance back as a platform admin does, in the Django admin."""
+    admin = Client()
+    admin.force_login(platform_admin)
+    allowance = AnnotationAllowance.objects.get(key=key)
+    deleted = admin.post(reverse("admin:gateways_annotationallowance_delete", args=[allowance.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+
+
+def test_a_revoked_allowance_stops_rendering_says_so_and_the_next_edit_must_drop_it(sock_shop, platform_admin):
+    with_gateway(sock_shop)
+    AnnotationAllowance.objects.create(target="route", key="example.com/team", kind="text")
+    client = api_as(platform_admin)
+    body = {
+        "name": "team",
+        "rules": [{"host": "team.example.com", "paths": [{"path": "/", "service": "front-end", "port": 80}]}],
+        "annotations": {"example.com/team": "checkout"},
+    }
+    assert client.post("/api/v1/projects/sock-shop/routes/", body, format="json").status_code == 201
+    settled("sock-shop", "team")
+    assert ingress("sock-shop", "team")["metadata"]["annotations"] == {"example.com/team": "checkout"}
+
+    revoke(platform_admin, "example.com/team")
+    wait_for(
+        lambda: "example.com/team" not in (ingress("sock-shop", "team")["metadata"].get("annotations") or {}),
+        what="the key to leave the Ingress",
+    )
+    accepted = wait_for(lambda: (c := Route.objects.get(name="team").condition("Accepted"))["status"] == "False" and c)
+    assert accepted["reason"] == "AnnotationNotAllowed"
+    assert "example.com/team" in accepted["message"] and "Remove them at the next edit" in accepted["message"]
+
+    rules = client.get("/api/v1/projects/sock-shop/routes/team/").json()["rules"]
+    rules[0]["paths"][0]["path"] = "/shop"
+    edit = client.patch("/api/v1/projects/sock-shop/routes/team/", {"rules": rules}, format="json")
+    assert edit.status_code == 400 and "example.com/team" in " ".join(edit.json()["annotations"])
+    dropped = client.patch("/api/v1/projects/sock-shop/routes/team/", {"annotations": {}}, format="json")
+    assert dropped.status_code == 200
+    wait_for(lambda: Route.objects.get(name="team").generation == 2 and Route.objects.get(name="team").in_sync)
+    assert Route.objects.get(name="team").condition("Accepted")["status"] == "True"
+
+
+def test_a_revoked_service_annotation_allowance_leaves_the_gateways_service(
+    sock_shop, platform_admin, shipped_allowances
+):
+    key = "service.beta.kubernetes.io/aws-load-balancer-internal"
+    gateway = with_gateway(sock_shop, service_annotations={key: "true"})
+
+    def on_service() -> dict:
+        return cluster.get("v1", "Service", "kubeconsole-gateway", "sock-shop")["metadata"].get("annotations") or {}
+
+    assert on_service()[key] == "true"
+    revoke(platform_admin, key)
+    wait_for(lambda: key not in on_service(), what="the annotation to leave the Service")
+    accepted = wait_for(lambda: Gateway.objects.get(pk=gateway.pk).condition("Accepted"))
+    assert (accepted["status"], accepted["reason"]) == ("False", "AnnotationNotAllowed") and key in accepted["message"]

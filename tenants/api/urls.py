@@ -6,6 +6,7 @@ LIST = {"get": "list", "post": "create"}
 ITEM = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 
 urlpatterns = [
+    path("auth/token/", views.ObtainExpiringToken.as_view(), name="api-token"),
     path("users/", views.UserViewSet.as_view(LIST), name="api-users"),
     path(
         "users/<str:username>/",
