@@ -226,6 +226,18 @@ def yaml_world(project_with_gateway, gateway_api_crds, request):
     return shop
 
 
+def post_manifest(client, url: str, text: str, capture):
+    """Posts an edited manifest in a savepoint rolled back after: (response, whether a row was
+    written, the tasks queued)."""
+    with transaction.atomic():
+        before = fingerprint()
+        with capture() as queued:
+            response = client.post(url, {"manifest": text, "generation": 1}, **HTMX)
+        written = fingerprint() != before
+        transaction.set_rollback(True)
+    return response, written, queued
+
+
 def test_edit_yaml_answers_mangled_manifests_with_a_refusal_and_writes_nothing_then(
     yaml_world, cluster_calls, django_capture_on_commit_callbacks
 ):
@@ -247,12 +259,7 @@ def test_edit_yaml_answers_mangled_manifests_with_a_refusal_and_writes_nothing_t
     def post(at, value):
         edited = mangled(docs, at, value)
         text = yaml.safe_dump_all(edited) if isinstance(edited, list) else yaml.safe_dump(edited)
-        with transaction.atomic():
-            before = fingerprint()
-            with django_capture_on_commit_callbacks() as queued:
-                response = client.post(url, {"manifest": text, "generation": 1}, **HTMX)
-            written = fingerprint() != before
-            transaction.set_rollback(True)
+        response, written, queued = post_manifest(client, url, text, django_capture_on_commit_callbacks)
         answers.add(response.status_code)
         if response.status_code >= 500:
             wrong.append(f"{at} = {value!r}: answered {response.status_code}")
@@ -280,12 +287,7 @@ def test_edit_yaml_refuses_nested_and_aliased_documents_wherever_they_sit(
             marked.replace("MARK", laughs(8), 1),
             marked.replace("MARK", "[" * 60 + "]" * 60),
         ):
-            with transaction.atomic():
-                before = fingerprint()
-                with django_capture_on_commit_callbacks() as queued:
-                    response = client.post(url, {"manifest": text, "generation": 1}, **HTMX)
-                written = fingerprint() != before
-                transaction.set_rollback(True)
+            response, written, queued = post_manifest(client, url, text, django_capture_on_commit_callbacks)
             if response.status_code != 400 or written or queued:
                 wrong.append(f"{at}: answered {response.status_code}, wrote {written}, queued {bool(queued)}")
     assert wrong == [], "\n".join(wrong[:20])
