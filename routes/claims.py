@@ -49,11 +49,11 @@ def admissions(routes: list[Route]) -> dict[int, str]:
     """Why each route is not admitted, by primary key ("" when it is), for routes whose claims are
     in sync: one query for every claim on their hosts and on the hosts those overlap (wildcards
     covering them, hosts under theirs), one for the gateways' default domains."""
-    hosts = {claim.host for route in routes for claim in route.claims.all()}
+    asked = {claim.host for route in routes for claim in route.claims.all()}
     domains = default_domains()
     on_host: dict[str, list[dict]] = {}
     fields = ("pk", "route_id", "project__name", "ingress_class", "host", "path", "claimed_at", "route__name")
-    for other in overlapping(hosts).filter(route__deletion_requested=False).values(*fields):
+    for other in overlapping(asked).filter(route__deletion_requested=False).values(*fields):
         on_host.setdefault(other["host"], []).append(other)
     return {route.pk: refusal(route, on_host, domains) for route in routes}
 
@@ -64,13 +64,13 @@ def default_domains() -> dict[str, str]:
     return dict(Gateway.objects.exclude(default_domain="").values_list("default_domain", "project__name"))
 
 
-def overlapping(hosts: set[str]):
+def overlapping(asked: set[str]):
     """The claims on these hosts and on every host that overlaps one of them."""
-    query = Q(host__in=hosts | {wildcard for host in hosts for wildcard in hostnames.wildcards_over(host)})
-    for host in hosts:
+    query = Q(host__in=asked | {wildcard for host in asked for wildcard in hostnames.wildcards_over(host)})
+    for host in asked:
         if host.startswith("*."):
             query |= Q(host__endswith=f".{hostnames.name_of(host)}")
-    return HostClaim.objects.filter(query) if hosts else HostClaim.objects.none()
+    return HostClaim.objects.filter(query) if asked else HostClaim.objects.none()
 
 
 def refusal(route: Route, on_host: dict[str, list[dict]], domains: dict[str, str]) -> str:
@@ -84,31 +84,43 @@ def refusal(route: Route, on_host: dict[str, list[dict]], domains: dict[str, str
         if owner not in (None, project) or hosts.covers_generated_spaces(claim.host, project, domains):
             return f"Host {claim.host} is among the host names the console generates for another project."
         mine = (claim.claimed_at, claim.pk)
-        others = [o for host, listed in on_host.items() if hostnames.overlap(claim.host, host) for o in listed]
-        for other in others:
-            if other["project__name"] == project or other["route_id"] == route.pk:
-                continue
-            theirs = hosts.generated_space_owner(other["host"], domains)
-            if theirs == other["project__name"] or (
-                owner is None and theirs is None and (other["claimed_at"], other["pk"]) < mine
-            ):
-                return f"Host {claim.host} is already used by another project."
-        older = sorted(
-            (
-                o
-                for o in on_host.get(claim.host, [])
-                if o["project__name"] == project and o["route_id"] != route.pk and (o["claimed_at"], o["pk"]) < mine
-            ),
-            key=lambda o: (o["claimed_at"], o["pk"]),
-        )
-        holder = next((o for o in older if (o["ingress_class"], o["path"]) == (claim.ingress_class, claim.path)), None)
-        if holder is not None:
+        others = [o for o in overlapping_claims(claim.host, on_host) if o["project__name"] != project]
+        if any(holds_over(other, mine, owner, domains) for other in others):
+            return f"Host {claim.host} is already used by another project."
+        older = [
+            o
+            for o in on_host.get(claim.host, [])
+            if o["project__name"] == project and o["route_id"] != route.pk and (o["claimed_at"], o["pk"]) < mine
+        ]
+        same = [o for o in older if (o["ingress_class"], o["path"]) == (claim.ingress_class, claim.path)]
+        if same:
+            holder = min(same, key=lambda o: (o["claimed_at"], o["pk"]))
             return f"{claim.host}{claim.path} is already claimed by the older route {holder['route__name']}."
     return ""
+
+
+def overlapping_claims(host: str, on_host: dict[str, list[dict]]) -> list[dict]:
+    """The claims on `host`, on the wildcards covering it and, for a wildcard, on the hosts under it."""
+    found = [o for asked in (host, *hostnames.wildcards_over(host)) for o in on_host.get(asked, [])]
+    if host.startswith("*."):
+        below = f".{hostnames.name_of(host)}"
+        found += [o for asked, listed in on_host.items() if asked != host and asked.endswith(below) for o in listed]
+    return found
+
+
+def holds_over(other: dict, mine: tuple, owner: str | None, domains: dict[str, str]) -> bool:
+    """Whether another project's overlapping claim keeps ours (`mine`: its age and key; `owner`: whose
+    generated names our host is among) from being admitted: theirs is in their own generated names,
+    or neither is in anyone's and theirs is older. A claim in a third project's generated names holds
+    nothing."""
+    theirs = hosts.generated_space_owner(other["host"], domains)
+    if theirs is not None:
+        return theirs == other["project__name"]
+    return owner is None and (other["claimed_at"], other["pk"]) < mine
 
 
 def competitors(route: Route) -> list[int]:
     """Other routes asking for any host that overlaps one this route asks for: their admission may
     change with it."""
-    hosts_asked = set(route.claims.values_list("host", flat=True))
-    return list(overlapping(hosts_asked).exclude(route=route).values_list("route_id", flat=True).distinct())
+    asked = set(route.claims.values_list("host", flat=True))
+    return list(overlapping(asked).exclude(route=route).values_list("route_id", flat=True).distinct())
