@@ -15,10 +15,11 @@ TLS_TYPE = "kubernetes.io/tls"
 
 
 def services(namespace: str) -> list[dict]:
-    """[{name, ports: [{name, port, protocol}]}] of the namespace's Services."""
+    """[{name, type, ports: [{name, port, protocol}]}] of the namespace's Services."""
     return [
         {
             "name": item["metadata"]["name"],
+            "type": item.get("spec", {}).get("type", "ClusterIP"),
             "ports": [
                 {"name": port.get("name", ""), "port": port["port"], "protocol": port.get("protocol", "TCP")}
                 for port in item.get("spec", {}).get("ports", [])
@@ -30,15 +31,21 @@ def services(namespace: str) -> list[dict]:
     ]
 
 
-def external_name_services(namespace: str) -> set[str]:
+def external_name_services(namespace: str, services_of=services) -> set[str]:
     """Names of the namespace's ExternalName Services: no gateway the console runs proxies to one, as
     it would reach whatever name it holds (another namespace's Service, the API server, a metadata
     address)."""
-    return {
-        item["metadata"]["name"]
-        for item in cluster.list_objects("v1", "Service", namespace, cached=True)
-        if (item.get("spec") or {}).get("type") == "ExternalName"
-    }
+    return {service["name"] for service in services_of(namespace) if service["type"] == "ExternalName"}
+
+
+def external_name_backends(spec, services_of=services) -> list[str]:
+    """The route's backends that are ExternalName Services; [] when the cluster cannot say."""
+    try:
+        external = external_name_services(spec.namespace, services_of)
+    except cluster.ClusterError:
+        return []
+    named = [backend.service for rule in spec.rules for path in rule.paths for backend in path.backends]
+    return sorted({service for service in named if service in external})
 
 
 def certificate_facts(pem_base64: str) -> dict:

@@ -323,6 +323,13 @@ def _plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
             condition("Ready", False, "HostAlreadyClaimed", refused),
         ]
         return Plan(route, [], conditions, [], "not admitted")
+    if external := live.external_name_backends(spec, services_of):
+        return parked(
+            route,
+            "ExternalNameBackend",
+            f"Not applied: {', '.join(external)} {'is' if len(external) == 1 else 'are'} of type ExternalName, which "
+            "no gateway here proxies to, as it could reach addresses outside this project. Name Services with pods.",
+        )
     numbers = {}
     if gateway.serves_gateway_api:
         numbers, unknown = live.port_numbers(spec, services_of)

@@ -159,7 +159,10 @@ def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, read: Call
     ]
     if not backends:
         return
-    external = read() if read is not None else live.external_name_services(spec.namespace)
+    try:
+        external = read() if read is not None else live.external_name_services(spec.namespace)
+    except ClusterError:
+        return  # the cluster cannot say now: the worker checks again before it applies the route
     for at, service in backends:
         if service in external:
             errors.add(

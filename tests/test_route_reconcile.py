@@ -409,3 +409,32 @@ def test_a_revoked_service_annotation_allowance_leaves_the_gateways_service(
     wait_for(lambda: key not in on_service(), what="the annotation to leave the Service")
     accepted = wait_for(lambda: Gateway.objects.get(pk=gateway.pk).condition("Accepted"))
     assert (accepted["status"], accepted["reason"]) == ("False", "AnnotationNotAllowed") and key in accepted["message"]
+
+
+def test_a_service_turned_externalname_after_the_route_takes_the_route_out_of_the_cluster(sock_shop, platform_admin):
+    with_gateway(sock_shop)
+    client = api_as(platform_admin)
+    body = {
+        "name": "web",
+        "rules": [{"host": "web.example.com", "paths": [{"path": "/", "service": "catalogue", "port": 80}]}],
+    }
+    assert client.post("/api/v1/projects/sock-shop/routes/", body, format="json").status_code == 201
+    settled("sock-shop", "web")
+    assert ingress("sock-shop", "web") is not None
+
+    cluster.delete("v1", "Service", "catalogue", "sock-shop")
+    wait_for(lambda: cluster.get("v1", "Service", "catalogue", "sock-shop") is None, what="the Service to go")
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "catalogue", "namespace": "sock-shop"},
+            "spec": {"type": "ExternalName", "externalName": "kubernetes.default.svc.cluster.local"},
+        }
+    )
+    with_gateway(sock_shop, replicas=2)  # routes follow their gateway: the worker looks at this one again
+    wait_for(lambda: ingress("sock-shop", "web") is None, what="the Ingress to leave the cluster")
+    ready = wait_for(
+        lambda: (c := Route.objects.get(name="web").condition("Ready"))["reason"] == "ExternalNameBackend" and c
+    )
+    assert "catalogue is of type ExternalName" in ready["message"]
