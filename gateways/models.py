@@ -7,7 +7,7 @@ from console import hostnames, quotas
 from console.models import ReconciledModel
 from console.validators import validate_address, validate_domain
 from gateways import flavors, policy
-from gateways.validators import validate_config, validate_replicas, validate_service_annotations
+from gateways.validators import MAX_REPLICAS, validate_config, validate_replicas, validate_service_annotations
 from tenants.models import Project
 
 
@@ -95,7 +95,7 @@ class Gateway(ReconciledModel):
                 f"which {self.flavor_info.label} cannot express through an Ingress; give each path one Service first."
             ]
         most = quotas.limit(quotas.GATEWAY_REPLICAS)
-        if isinstance(self.replicas, int) and self.replicas > most:
+        if isinstance(self.replicas, int) and most < self.replicas <= MAX_REPLICAS:  # past it, the range says so
             errors["replicas"] = [f"At most {most} replicas: a limit the platform sets."]
         if self.default_domain and (problem := self.default_domain_problem()):
             errors["default_domain"] = [problem]
