@@ -313,7 +313,8 @@ def create_route(project, data: dict, alias: str = "", description: str = "", *,
     gateway = serving_gateway(project)
     spec = route_spec.from_data(data, project.namespace)
     validate_spec(spec, gateway)
-    check_route_quota(project, 1, "name")
+    if problem := route_quota_problem(project, 1):
+        raise ValidationError({"name": problem})
     if Route.objects.filter(project=project, name=spec.name).exists():
         raise ValidationError(
             {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
@@ -344,7 +345,8 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors.add(f"routes.{i}.{field}", *messages)
-    check_route_quota(project, len(specs), "routes")
+    if problem := route_quota_problem(project, len(specs)):
+        errors.add("routes", problem)
     taken = set(Route.objects.filter(project=project, name__in=[s.name for s in specs]).values_list("name", flat=True))
     seen = set()
     for i, spec in enumerate(specs):
@@ -364,19 +366,19 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     return list(zip(routes, saved, strict=True))
 
 
-def check_route_quota(project, adding: int, field: str) -> None:
-    """Refuses routes past the project's limit. The project's row is locked first, so that two
-    requests at once cannot both take the last place."""
+def route_quota_problem(project, adding: int) -> str | None:
+    """Why `adding` more routes do not fit the project's limit, or None. The project's row is locked
+    first, so that two requests at once cannot both take the last place."""
     Project.objects.select_for_update().filter(pk=project.pk).first()
     used = Route.objects.filter(project=project, deletion_requested=False).count()
-    if quotas.over(quotas.ROUTES_PER_PROJECT, used, adding):
-        most = quotas.limit(quotas.ROUTES_PER_PROJECT)
-        raise ValidationError(
-            {
-                field: f"This project has {used} routes and may have at most {most} (a limit the platform sets): "
-                f"{'this one does' if adding == 1 else f'these {adding} do'} not fit. Delete routes first."
-            }
-        )
+    if not quotas.over(quotas.ROUTES_PER_PROJECT, used, adding):
+        return None
+    most = quotas.limit(quotas.ROUTES_PER_PROJECT)
+    routes = "this one does" if adding == 1 else f"these {adding} do"
+    return (
+        f"This project has {used} routes and may have at most {most} (a limit the platform sets): "
+        f"{routes} not fit. Delete routes first."
+    )
 
 
 def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, description: str) -> dict:
