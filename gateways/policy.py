@@ -266,6 +266,7 @@ def check_annotation(
     hold what platform admins allowed (AnnotationAllowance.as_policy()). `renders` may be a function
     that asks the cluster: it is called only for a Traefik key that passed every other check."""
     validate_qualified_name(key)
+    refuse_by_key(key)  # a key that is never allowed says so first, whatever its value holds
     if not isinstance(value, str):
         raise ValidationError(f"The value of '{key}' must be text.")
     bad = sorted(FORBIDDEN_CHARACTERS & set(value))
@@ -275,13 +276,6 @@ def check_annotation(
     domain = domain_of(key)
     if not domain:
         return
-    if is_external_dns(domain):
-        raise ValidationError(
-            f"'{key}' is never allowed: external-dns would publish DNS records for whatever host it names, "
-            "around the console's host claims."
-        )
-    if is_under(domain, PREFIX):
-        raise ValidationError(f"'{key}' is reserved for the console.")
     controller = controller_of(key)
     if controller is not None:
         check_controller_key(key, value, flavor, controller[0], controller[1], allowances, target, renders)
@@ -297,6 +291,22 @@ def check_annotation(
         where = "on routes" if target == ROUTE else "on gateway Services"
         raise ValidationError(f"'{key}' is not allowed {where}: to use keys under {domain}/, {HOW_TO_ALLOW}.")
     run_check(key, allowance.check, value)
+
+
+def refuse_by_key(key: str) -> None:
+    """Raises for keys no tenant may ever set, whatever their value: external-dns's, the console's
+    own, and controller keys such as snippets."""
+    domain = domain_of(key)
+    if domain and is_external_dns(domain):
+        raise ValidationError(
+            f"'{key}' is never allowed: external-dns would publish DNS records for whatever host it names, "
+            "around the console's host claims."
+        )
+    if domain and is_under(domain, PREFIX):
+        raise ValidationError(f"'{key}' is reserved for the console.")
+    controller = controller_of(key)
+    if controller is not None and NEVER_ALLOWED.search(controller[1]):
+        raise ValidationError(f"'{key}' is never allowed: it could change how the gateway serves other routes.")
 
 
 def reserved_message(key: str, target: str) -> str:
@@ -316,8 +326,6 @@ def check_controller_key(
     target: str,
     renders: Renders,
 ) -> None:
-    if NEVER_ALLOWED.search(name):
-        raise ValidationError(f"'{key}' is never allowed: it could change how the gateway serves other routes.")
     if owner != flavor:
         raise ValidationError(
             f"'{key}' is for {flavors.FLAVORS[owner].label}, but this gateway runs {flavors.FLAVORS[flavor].label}."

@@ -334,3 +334,14 @@ def test_the_admin_refuses_an_allowance_the_policy_never_allows_and_keeps_a_good
     assert admin_client.post(url, good).status_code == 302
     allowed = AnnotationAllowance.as_policy()[policy.ROUTE]["cert-manager.io/cluster-issuer"]
     assert allowed == policy.Allowance(policy.ONE_OF, ("letsencrypt", "ca"))
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["nginx.org/server-snippets", "nginx.ingress.kubernetes.io/configuration-snippet", "kubeconsole.io/owner"],
+)
+def test_a_key_that_is_never_allowed_says_so_before_its_value_is_judged(key):
+    with pytest.raises(ValidationError) as refused:
+        policy.check_annotation(key, "more_set_headers 'x: y';", NGINX_INC, {})
+    assert refused.value.messages[0].startswith(f"'{key}' is ")  # the key's rule, not the value's ';'
+    assert "characters" not in refused.value.messages[0]

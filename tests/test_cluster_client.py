@@ -1,12 +1,16 @@
 """The cluster client: server-side apply, ownership-scoped deletion and typed errors,
 against the real local API server."""
 
+import json
+import os
+import subprocess
 import uuid
 
 import pytest
 from django.conf import settings
 
 from console import cluster
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.cluster
 
@@ -93,3 +97,23 @@ def test_paths_are_built_from_the_kind_table():
     assert cluster.kind_of("v1", "Namespace").path(name="shop") == "/api/v1/namespaces/shop"
     with pytest.raises(ValueError, match="does not manage"):
         cluster.kind_of("v1", "Pod")
+
+
+def test_scripts_kubectl_is_the_api_servers_version_and_reaches_the_cluster(control_plane):
+    """The README's kubectl commands go through scripts/kubectl: the project's build, at the API
+    server's version, whatever kubectl the machine has."""
+    env = {**os.environ, "KUBECONFIG": str(control_plane.kubeconfig)}
+    answer = subprocess.run(
+        [ROOT / "scripts/kubectl", "version", "-o", "json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert answer.returncode == 0, answer.stderr
+    versions = json.loads(answer.stdout)
+    assert versions["clientVersion"]["gitVersion"] == versions["serverVersion"]["gitVersion"]
+    missing = subprocess.run(
+        [ROOT / "scripts/kubectl", "get", "ns"],
+        capture_output=True,
+        text=True,
+        env={**env, "KUBECONFIG": "", "CONSOLE_LOCAL_CLUSTER_DIR": "/nonexistent"},
+        timeout=120,
+    )
+    assert missing.returncode == 1 and "no local cluster is running" in missing.stderr

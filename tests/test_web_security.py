@@ -138,3 +138,12 @@ def test_server_timing_is_off_unless_asked_for_and_then_tells_time_and_queries(a
     timing = admin_client.get("/workspaces/").headers["Server-Timing"]
     match = re.fullmatch(r'app;dur=([0-9.]+), db;dur=([0-9.]+);desc="([0-9]+) queries"', timing)
     assert match and float(match[1]) >= float(match[2]) and int(match[3]) >= 2, timing
+
+
+def test_pages_link_a_favicon_the_console_has(client, settings):
+    """Browsers asked for /favicon.ico on every page and got a 404; the base page names one."""
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("login")).content.decode()
+    href = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert finders.find(href.removeprefix(settings.STATIC_URL))
