@@ -61,6 +61,8 @@ def test_list_shows_create_to_operators_and_a_notice_without_gateway(shop):
     )
     page = logged_in("olga").get(url(shop)).content.decode()
     assert 'data-route="front-end"' in page and f'href="/projects/{shop.name}/routes/new/"' in page
+    # The Gateway column names the gateway and links to it, not its IngressClass.
+    assert f'<a href="/projects/{shop.name}/gateway/">F5 NGINX' in page and "kubeconsole-" not in page
     assert 'id="create-route"' not in logged_in("vera").get(url(shop)).content.decode()
 
     found = logged_in("vera").get(url(shop), {"q": "a.example"}, **HTMX).content.decode()
