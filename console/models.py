@@ -29,6 +29,12 @@ class ReconciledModel(models.Model):
     def in_sync(self) -> bool:
         return self.observed_generation >= self.generation
 
+    @property
+    def settled(self) -> bool:
+        """Whether nothing is under way: the last change is reconciled and the object is Ready, or
+        failed, or off. Pages refresh an object's status until it is settled."""
+        return self.in_sync and self.state not in ("Pending", "Deleting")
+
     def condition(self, type_: str) -> dict | None:
         # Lists ask for a row's conditions many times over; index them once per loaded list.
         indexed = self.__dict__.get("_conditions_by_type")

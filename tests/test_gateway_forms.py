@@ -241,3 +241,21 @@ def test_a_wizard_saved_from_a_gateway_that_is_gone_is_refused_and_shows_the_emp
     response = logged_in("alice").post("/projects/shop/gateway/wizard/", data, **HTMX)
     assert response.status_code == 409 and response.context["generation"] == 0
     assert not Gateway.objects.exists()
+
+
+def test_the_gateway_page_refreshes_its_status_until_the_gateway_is_settled(shop):
+    """A newcomer's gateway said 'Pending, 0 of 1 ready' for 40 s after it was Ready: the page
+    stopped refreshing once the change was applied, not once the gateway was ready."""
+    gateway = services.configure_gateway(shop)
+    vera = logged_in("vera")
+
+    def polls() -> bool:
+        return 'hx-trigger="every 2s"' in vera.get("/projects/shop/gateway/", **HTMX).content.decode()
+
+    assert polls()  # the change is not applied yet
+    pending = {"type": "Ready", "status": "False", "reason": "Pending", "message": "0 of 1 ready."}
+    Gateway.objects.filter(pk=gateway.pk).update(observed_generation=gateway.generation, conditions=[pending])
+    assert polls()  # applied, but its controller is not ready yet
+    ready = {**pending, "status": "True", "reason": "Ready", "message": "1 of 1 ready."}
+    Gateway.objects.filter(pk=gateway.pk).update(conditions=[ready])
+    assert not polls()
