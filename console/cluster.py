@@ -79,6 +79,7 @@ KINDS = {
         Kind("v1", "ConfigMap", "configmaps", True),
         Kind("v1", "ServiceAccount", "serviceaccounts", True),
         Kind("v1", "Event", "events", True),
+        Kind("v1", "Pod", "pods", True),  # read only: a gateway controller's rollout
         Kind("apps/v1", "Deployment", "deployments", True),
         Kind("networking.k8s.io/v1", "Ingress", "ingresses", True),
         Kind("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
@@ -386,6 +387,7 @@ class _Metadata(msgspec.Struct):
     generation: int = 0
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
+    deletionTimestamp: str = ""  # noqa: N815 - the API's name
 
 
 class _Object(msgspec.Struct):
@@ -436,7 +438,7 @@ def serves(group_version: str, fresh: bool = False) -> bool:
 def each_object(api_version: str, kind: str, selector: str = "", with_spec: bool = False) -> Iterator[dict]:
     """Every object of a kind in the cluster, read a page at a time with continue tokens, each cut
     down to what the periodic passes read: apiVersion, metadata (name, namespace, uid, generation,
-    labels, annotations), status, a ConfigMap's data and, when asked, spec. Neither the list nor the
+    labels, annotations, deletionTimestamp), status, a ConfigMap's data and, when asked, spec. Neither the list nor the
     fields left out (managedFields above all) are held, so the memory of a pass does not grow with
     the cluster, and decoding only what is kept takes a fraction of the time of the whole JSON. The
     next page is read while this one is handed out."""

@@ -124,6 +124,8 @@ PENDING_REASONS = {
     "WaitingForNamespace",
     "WaitingForLoadBalancer",
     "ControllerNotReady",
+    "RollingOut",
+    "ControllerUnschedulable",  # the scheduler keeps trying; a node may come
     "GatewayNotReady",
     "WaitingForGatewayAddress",
 }

@@ -23,7 +23,7 @@ from console.reconcile import (
     rows_carrying,
     wait_for_namespace,
 )
-from gateways import flavors, listeners, policy, render
+from gateways import flavors, listeners, policy, render, rollout
 from gateways.models import AnnotationAllowance, Gateway
 from tenants.reconcile import namespace_ready
 
@@ -75,13 +75,14 @@ def apply_objects(gateway: Gateway) -> str:
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
     holding = leaving_the_gateway_api(gateway) and earlier_controller_serving(gateway)
     delete_unwanted(gateway, wanted, keep_gateway_api=holding)
-    observed = observe(gateway, applied["Service"], applied["Deployment"], node_addresses(), applied.get("Gateway"))
+    health = controller_health(gateway, applied["Deployment"])
+    observed = observe(gateway, applied["Service"], health, node_addresses(), applied.get("Gateway"))
     Gateway.record_status(
         gateway.pk,
         [
             accepted,
             condition("Synced", True, "Applied", f"The {len(wanted)} objects of the gateway are applied."),
-            ready_condition(gateway, observed),
+            ready_condition(gateway, observed, health),
         ],
         observed_generation=generation,
         applied={
@@ -94,14 +95,14 @@ def apply_objects(gateway: Gateway) -> str:
     requeue_if_changed(gateway, generation)
     if holding:  # its Gateway goes once the controller that reads it has
         look_again(reconcile_gateway, gateway.pk, SWITCH_LOOK_SECONDS)
-    if observed["ready_replicas"] < gateway.replicas:
+    if not health.done:
         send_later(observe_gateway, gateway.pk, 0)
     return "applied"
 
 
-# A controller starts a few seconds after its Deployment is applied. Until it is ready its gateway
-# is looked at again (two reads, no writes to the cluster) after growing delays, about a minute in
-# all; after that the periodic pass watches it.
+# A controller starts a few seconds after its Deployment is applied. Until it is rolled out its
+# gateway is looked at again (three reads, no writes to the cluster) after growing delays, about a
+# minute in all; after that the periodic pass watches it.
 OBSERVE_DELAYS = (1, 2, 3, 5, 8, 13, 21)
 
 
@@ -114,8 +115,8 @@ def send_later(task, pk, attempt: int) -> None:
 
 @shared_task(name="gateways.observe_gateway", ignore_result=True)
 def observe_gateway(gateway_id: int, attempt: int = 0) -> str:
-    """Reads how a gateway's controller is doing (ready replicas, node ports, addresses) and writes
-    it to the row when it changed; routes follow. Looks again later while it is not ready yet."""
+    """Reads how a gateway's controller is doing (its rollout, node ports, addresses) and writes it
+    to the row when it changed; routes follow. Looks again later while it is not rolled out yet."""
     gateway = Gateway.objects.select_related("project").filter(pk=gateway_id, enabled=True).first()
     if gateway is None or not gateway.in_sync:
         return "not applied"  # its reconcile will look itself
@@ -124,12 +125,13 @@ def observe_gateway(gateway_id: int, attempt: int = 0) -> str:
         deployment = cluster.get("apps/v1", "Deployment", render.NAME, gateway.namespace)
         if service is None or deployment is None:
             return "missing"  # the periodic pass applies it again
-        observed = observe(gateway, service, deployment, node_addresses(), read_gateway_object(gateway))
+        health = controller_health(gateway, deployment)
+        observed = observe(gateway, service, health, node_addresses(), read_gateway_object(gateway))
     except cluster.ClusterError as error:
         log.warning("could not observe gateway %s, the next resync will: %s", gateway_id, error.message)
         return "failed"
-    record_observation(gateway, observed)
-    if observed["ready_replicas"] < gateway.replicas and attempt + 1 < len(OBSERVE_DELAYS):
+    record_observation(gateway, observed, health)
+    if not health.done and attempt + 1 < len(OBSERVE_DELAYS):
         send_later(observe_gateway, gateway_id, attempt + 1)
         return "waiting"
     return "observed"
@@ -282,10 +284,10 @@ def controller_state(gateway: Gateway) -> str:
     return CONTROLLER_SETTLED if rolled_out else CONTROLLER_ROLLING
 
 
-def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str], gateway_object=None) -> dict:
+def observe(gateway: Gateway, service: dict, health: rollout.Health, nodes: list[str], gateway_object=None) -> dict:
     """What routes and people need to know of a gateway: its node ports, the addresses it is reached
-    at (the load balancer's, the configured one, or `nodes`), its ready replicas, and the listeners
-    of its Gateway (`gateway_object`) when it serves the Gateway API."""
+    at (the load balancer's, the configured one, or `nodes`), its ready replicas of the present
+    configuration, and the listeners of its Gateway (`gateway_object`) when it serves the Gateway API."""
     node_ports = {
         port["name"]: port["nodePort"] for port in service.get("spec", {}).get("ports", []) if port.get("nodePort")
     }
@@ -299,7 +301,7 @@ def observe(gateway: Gateway, service: dict, deployment: dict, nodes: list[str],
     return {
         "node_ports": node_ports,
         "addresses": addresses,
-        "ready_replicas": (deployment.get("status") or {}).get("readyReplicas") or 0,
+        "ready_replicas": health.ready_current,
         "listeners": listeners.reported(gateway_object) if gateway.serves_gateway_api else [],
     }
 
@@ -319,17 +321,25 @@ def node_addresses() -> list[str]:
     return [LOCAL_ADDRESS]
 
 
-def ready_condition(gateway: Gateway, observed: dict) -> dict:
-    if gateway.access_mode == flavors.LOAD_BALANCER and not observed["addresses"]:
+def controller_health(gateway: Gateway, deployment: dict) -> rollout.Health:
+    """The controller's rollout; its pods are read only while it is not done."""
+    if rollout.rolled_out(deployment, gateway.replicas):
+        return rollout.health(gateway, deployment, None)
+    return rollout.health(gateway, deployment, rollout.controller_pods(gateway))
+
+
+def ready_condition(gateway: Gateway, observed: dict, health: rollout.Health) -> dict:
+    """Ready when the controller of the gateway's present configuration runs on every replica and
+    nothing else does, and a load balancer has its address; otherwise why not, in a tenant's words
+    (a controller that cannot start comes first: no address would help it)."""
+    if health.problem is None and gateway.access_mode == flavors.LOAD_BALANCER and not observed["addresses"]:
         return condition(
             "Ready", False, "WaitingForLoadBalancer", "Waiting for the cloud to give the load balancer an address."
         )
-    ready, wanted = observed["ready_replicas"], gateway.replicas
-    if ready < wanted:
-        return condition(
-            "Ready", False, "ControllerNotReady", f"{ready} of {wanted} ingress controller replicas are ready."
-        )
-    return condition("Ready", True, "Ready", f"All {wanted} ingress controller replicas are ready.")
+    if not health.done:
+        reason, message = rollout.ready_message(health)
+        return condition("Ready", False, reason, message)
+    return condition("Ready", True, "Ready", f"All {health.wanted} ingress controller replicas are ready.")
 
 
 OBSERVED_KINDS = ("Service", "Deployment", "Gateway")
@@ -350,10 +360,10 @@ def unsettled_gateways() -> list[int]:
             key = (kind, metadata.get("namespace", ""), metadata["name"])
             live[key] = cluster.seen(item)
             if kind in OBSERVED_KINDS and metadata["name"] == render.NAME:
-                observable[key] = item  # what observe() reads: a Service's ports and status, a Deployment's status
+                observable[key] = item  # what is observed: a Service's ports and status, a Deployment's status
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
     tls_hosts = tls_hosts_by_gateway()
-    drifted, nodes = [], None
+    drifted, nodes, pods = [], None, None
     for gateway in in_sync:
         if not gateway.in_sync:
             continue
@@ -371,13 +381,24 @@ def unsettled_gateways() -> list[int]:
         service, deployment, gateway_object = (
             observable.get((kind, gateway.namespace, render.NAME)) for kind in OBSERVED_KINDS
         )
-        record_observation(gateway, observe(gateway, service, deployment, nodes, gateway_object))
+        if not rollout.rolled_out(deployment, gateway.replicas) and pods is None:
+            pods = controller_pods_by_namespace()  # one list for every gateway still rolling out
+        health = rollout.health(gateway, deployment, (pods or {}).get(gateway.namespace, []))
+        record_observation(gateway, observe(gateway, service, health, nodes, gateway_object), health)
     return drifted
 
 
-def record_observation(gateway: Gateway, observed: dict) -> None:
+def controller_pods_by_namespace() -> dict[str, list[dict]]:
+    """Every gateway controller's pods, by namespace: one paged list for a whole pass."""
+    found: dict[str, list[dict]] = {}
+    for pod in cluster.each_object("v1", "Pod", label_key("gateway")):
+        found.setdefault(pod["metadata"]["namespace"], []).append(pod)
+    return found
+
+
+def record_observation(gateway: Gateway, observed: dict, health: rollout.Health) -> None:
     """Writes what the cluster shows of a gateway when it differs from the row; routes follow."""
-    ready = ready_condition(gateway, observed)
+    ready = ready_condition(gateway, observed, health)
     known = gateway.condition("Ready") or {}
     stored = {key: getattr(gateway, key) for key in observed}
     if stored == observed and all(known.get(key) == ready[key] for key in ("status", "reason", "message")):

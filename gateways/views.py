@@ -3,10 +3,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from console import cluster
 from console.forms import WizardState
 from console.models import is_stale
 from console.views import finish
-from gateways import flavors, services
+from gateways import flavors, rollout, services
 from gateways.forms import GatewayForm
 from gateways.models import Gateway
 from tenants import permissions as perms
@@ -17,8 +18,19 @@ from tenants.views import project_context
 
 def page_context(request, project):
     context = project_context(request, project, "gateway")
-    context["gateway"] = services.gateway_of(project)
+    gateway = context["gateway"] = services.gateway_of(project)
+    if gateway is not None and gateway.enabled and gateway.state != "Ready":
+        context["pod_events"], context["pod_events_error"] = controller_events(gateway)
     return context
+
+
+def controller_events(gateway) -> tuple[list[dict], str]:
+    """What the kubelet and the scheduler said of the controller's pods lately, for a gateway that
+    is not Ready; a note instead when the cluster cannot be asked."""
+    try:
+        return rollout.recent_events(gateway), ""
+    except cluster.ClusterError as error:
+        return [], f"The cluster could not list the controller's events: {error.message}"
 
 
 @login_required
@@ -69,19 +81,40 @@ def gateway_wizard(request, name):
                 return back_to_gateway(request, project)
     else:
         form = GatewayForm(instance=gateway)
+    failing = mark_failing_flavors(form, gateway)
     context = {
         "project": project,
         "form": form,
         "step": step,
         "last_step": len(GatewayForm.STEPS) - 1,
         "editing": gateway.pk is not None and gateway.enabled,
-        "flavor_notes": {key: flavor.note for key, flavor in flavors.FLAVORS.items() if flavor.note},
+        "flavor_notes": {key: flavor.note for key, flavor in flavors.FLAVORS.items() if flavor.note} | failing,
         "generation": generation,
         "problems": problems,
     }
     template = "gateways/partials/wizard.html" if request.htmx else "gateways/wizard_page.html"
     status = 409 if problems == [STALE] else 400 if problems or (form.is_bound and form.errors) else 200
     return render(request, template, context, status=status)
+
+
+def mark_failing_flavors(form, gateway) -> dict[str, str]:
+    """Marks the controllers whose image this cluster's nodes could not get (a gateway of the
+    flavor is stuck on it), and does not offer one of them as a new gateway's default."""
+    failing = rollout.flavors_failing_to_pull()
+    if not failing:
+        return {}
+    field = form.fields["flavor"]
+    field.choices = [
+        (key, f"{label} (its image is not available on this cluster)" if key in failing else label)
+        for key, label in flavors.FLAVOR_CHOICES
+    ]
+    if not form.is_bound and not (gateway.pk and gateway.enabled) and form.initial.get("flavor") in failing:
+        form.initial["flavor"] = next((key for key in flavors.FLAVORS if key not in failing), form.initial["flavor"])
+    return {
+        key: f"{flavors.FLAVORS[key].label}: a gateway here waits for its image {flavors.FLAVORS[key].image}, "
+        "which the cluster's nodes could not get."
+        for key in failing
+    }
 
 
 def back_to_gateway(request, project):

@@ -181,7 +181,9 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
         fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
         answers[pk] = Answer(step.conditions, step.route.generation, fields)
         results[pk] = (step.result, None)
-        if step.hold:
+        if step.hold and step.route.gateway.state != "Error":
+            # A new controller that cannot start may never: its gateway's Ready turning brings the
+            # route back (routes follow their gateway), so it does not look every few seconds.
             look_again(reconcile_route, pk, SWITCH_LOOK_SECONDS)
     current = Route.record_statuses(answers)
     for route in routes:
@@ -242,10 +244,11 @@ def route_api_of(obj: dict) -> bool:
 
 
 def left_behind(record: dict, wanted: list[dict]) -> list[dict]:
-    """The objects an apply recorded that the wanted ones replace through the other API: what a route
-    leaves when its gateway switches between Ingress and the Gateway API."""
-    apis = {route_api_of(obj) for obj in wanted}
-    return [obj for obj in record.get("objects", []) if route_api_of(obj) not in apis]
+    """The objects an apply recorded of kinds the wanted ones no longer have: what a route leaves
+    when its gateway switches between Ingress and the Gateway API, or to a controller that reads
+    Ingresses instead of Traefik's IngressRoutes (or back)."""
+    kinds = {(obj["apiVersion"], obj["kind"]) for obj in wanted}
+    return [obj for obj in record.get("objects", []) if (obj["apiVersion"], obj["kind"]) not in kinds]
 
 
 def unanswered(step: Plan) -> bool:
@@ -257,10 +260,10 @@ def unanswered(step: Plan) -> bool:
 
 
 def held_for_the_switch(steps) -> None:
-    """Holds what routes leave when their gateway switches between Ingress and the Gateway API while
-    its controller does not run the new configuration alone, or (onto the Gateway API) has not
-    attached the route yet: until then only the kind left behind is served, so both stay and a
-    switch drops no request. One look at each gateway's Deployment."""
+    """Holds what routes leave when their gateway switches between Ingress and the Gateway API, or
+    between controllers, while its controller does not run the new configuration alone, or (onto
+    the Gateway API) has not attached the route yet: until then only the kind left behind is
+    served, so both stay and a switch drops no request. One look at each gateway's Deployment."""
     states = {}
     for step in steps:
         gateway, leaving = step.route.gateway, left_behind(step.route.applied, step.wanted)

@@ -96,7 +96,7 @@ def test_paths_are_built_from_the_kind_table():
     assert ingress.path("shop", "front-end") == "/apis/networking.k8s.io/v1/namespaces/shop/ingresses/front-end"
     assert cluster.kind_of("v1", "Namespace").path(name="shop") == "/api/v1/namespaces/shop"
     with pytest.raises(ValueError, match="does not manage"):
-        cluster.kind_of("v1", "Pod")
+        cluster.kind_of("batch/v1", "Job")
 
 
 def test_scripts_kubectl_is_the_api_servers_version_and_reaches_the_cluster(control_plane):

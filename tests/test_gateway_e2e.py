@@ -18,6 +18,7 @@ from bench.node import Outage
 from console import cluster
 from console.cluster import label_key
 from gateways import services as gateway_services
+from gateways.flavors import FLAVORS
 from gateways.models import Gateway
 from gateways.reconcile import earlier_controller_serving
 from routes import services as route_services
@@ -490,3 +491,49 @@ def test_the_controllers_answer_shows_on_the_route(shop, gateway_api_crds, platf
 
     gateway_services.configure_gateway(shop, route_api="ingress")  # no controller answers for an Ingress
     wait_for(lambda: not said(seen, "Attached"), what="the route's controller conditions to go")
+
+
+def local_images() -> set[str]:
+    """The image references the local node has (it has only the images built here), in both their
+    full and short forms."""
+    names = set()
+    for node in cluster.list_objects("v1", "Node"):
+        for image in node["status"].get("images") or []:
+            for name in image.get("names") or []:
+                names.add(name)
+                names.add(name.removeprefix("docker.io/").removeprefix("library/"))
+    return names
+
+
+def test_a_switch_to_a_controller_whose_image_the_node_lacks_is_not_ready_says_why_and_the_old_one_serves(
+    shop, admin_client
+):
+    """The issue's walk-through: sock-shop's Traefik gateway switched to a controller this node
+    cannot run. A count of ready replicas said Ready; the rollout and the new pod's state do not."""
+    missing = [key for key, flavor in FLAVORS.items() if flavor.image not in local_images()]
+    assert missing, "every controller's image is on the node: pick a test image the node lacks"
+    flavor = FLAVORS[missing[0]]
+    address, http_port, _ = gateway_of(shop)
+    ready_route(shop, {"name": "shop", "rules": [{"host": "shop.example.com", "paths": paths(("/", "front-end"))}]})
+    wait_for(lambda: served(address, http_port, "shop.example.com"), what="the route to be served")
+
+    gateway = gateway_services.configure_gateway(shop, flavor=flavor.key)
+    gateway = wait_for(
+        lambda: (g := Gateway.objects.get(pk=gateway.pk)).ready_reason == "ImageNotAvailable" and g,
+        timeout=60,
+        what="the gateway to say its controller's image is not available",
+    )
+    ready = gateway.condition("Ready")
+    assert gateway.state == "Error" and ready["status"] == "False"
+    assert f"The controller's image {flavor.image} is not available to this cluster's nodes (" in ready["message"]
+    assert ready["message"].endswith("The earlier controller keeps serving the routes meanwhile.")
+    assert served(address, http_port, "shop.example.com").json["service"] == "front-end"  # Traefik still answers
+
+    page = admin_client.get(f"/projects/{shop.name}/gateway/").content.decode()
+    assert "ImageNotAvailable" in page and 'id="controller-events"' in page
+    assert any(word in page for word in ("ErrImagePull", "BackOff", "Failed"))
+    assert "All 1 ingress controller replicas are ready" not in page
+
+    gateway = ready_gateway(gateway_services.configure_gateway(shop, flavor="traefik").pk)
+    assert gateway.condition("Ready")["message"] == "All 1 ingress controller replicas are ready."
+    assert served(address, http_port, "shop.example.com").json["service"] == "front-end"

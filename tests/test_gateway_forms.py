@@ -1,6 +1,8 @@
 """Gateway input through the API and the wizard: a clear error on the field and nothing
 written for bad input; only project admins may enable, edit or disable."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -10,6 +12,7 @@ from gateways import services
 from gateways.models import Gateway
 from tenants import permissions as perms
 from tenants import services as tenant_services
+from tenants.models import Project
 from tests.conftest import PASSWORD, password_login
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -259,3 +262,27 @@ def test_the_gateway_page_refreshes_its_status_until_the_gateway_is_settled(shop
     ready = {**pending, "status": "True", "reason": "Ready", "message": "1 of 1 ready."}
     Gateway.objects.filter(pk=gateway.pk).update(conditions=[ready])
     assert not polls()
+
+
+def flavor_radios(html: str) -> dict[str, tuple[bool, str]]:
+    """{flavor: (checked, its label's text)} of the wizard's controller choice."""
+    found = re.findall(r'<input type="radio" name="flavor" value="([^"]+)"([^>]*)>\s*([^<]*)</label>', html)
+    return {value: ("checked" in attributes, text.strip()) for value, attributes, text in found}
+
+
+def test_the_wizard_marks_a_controller_whose_image_the_cluster_could_not_get_and_does_not_default_to_it(shop):
+    alice = logged_in("alice")
+    before = flavor_radios(alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode())
+    assert before["nginx-inc"] == (True, "F5 NGINX Ingress Controller")
+
+    # Another project's gateway is stuck on the nginx-inc image (the worker read the failed pull).
+    hidden = Gateway.objects.create(project=Project.objects.get(name="hidden"), flavor="nginx-inc")
+    Gateway.record_status(
+        hidden.pk, [{"type": "Ready", "status": "False", "reason": "ImageNotAvailable", "message": "x"}]
+    )
+
+    page = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
+    after = flavor_radios(page)
+    assert after["nginx-inc"] == (False, "F5 NGINX Ingress Controller (its image is not available on this cluster)")
+    assert after["traefik"][0], after
+    assert "nginx/nginx-ingress:5.2.1, which the cluster&#x27;s nodes could not get" in page
