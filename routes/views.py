@@ -58,7 +58,7 @@ def route_list(request, name):
         page=page,
         search=search,
         gateway=enabled_gateway(project),
-        polling=any(not route.in_sync or route.deletion_requested for route in page),
+        polling=any(not route.settled for route in page),
     )
     template = "routes/partials/route_rows.html" if request.htmx else "routes/route_list.html"
     return render(request, template, context)
@@ -417,9 +417,10 @@ def route_gateway_api_preview(request, name, route):
 
 DIALOGS = {
     "edit_info.html": ("Edit Info", "route-edit-info", {}),
-    "edit_rules.html": ("Edit Rules", "route-edit-rules", {"wide": True}),
-    "edit_annotations.html": ("Edit Annotations", "route-edit-annotations", {"wide": True}),
-    "edit_yaml.html": ("Edit YAML", "route-edit-yaml", {"wide": True}),
+    # The rules editor gets the room the wizard's rules step has.
+    "edit_rules.html": ("Edit Rules", "route-edit-rules", {"size": "rules-editor"}),
+    "edit_annotations.html": ("Edit Annotations", "route-edit-annotations", {"size": "wide"}),
+    "edit_yaml.html": ("Edit YAML", "route-edit-yaml", {"size": "wide"}),
     "delete.html": ("Delete Route", "route-delete", {"danger": True, "submit": "Delete"}),
 }
 

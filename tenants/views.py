@@ -77,7 +77,7 @@ def workspace_detail(request, name):
     workspace = perms.in_reach(request.user, Workspace, "view_workspace", name=name)
     projects = Project.objects.visible_to(request.user).filter(workspace=workspace)
     context = workspace_context(request, workspace, "projects")
-    context.update(projects=projects, polling=any(not p.in_sync for p in projects))
+    context.update(projects=projects, polling=any(not p.settled for p in projects))
     template = "tenants/partials/project_rows.html" if request.htmx else "tenants/workspace_detail.html"
     return render(request, template, context)
 
@@ -120,7 +120,7 @@ def workspace_delete(request, name):
 def project_list(request):
     projects = Project.objects.visible_to(request.user).select_related("workspace")
     template = "tenants/partials/project_rows.html" if request.htmx else "tenants/project_list.html"
-    return render(request, template, {"projects": projects, "polling": any(not p.in_sync for p in projects)})
+    return render(request, template, {"projects": projects, "polling": any(not p.settled for p in projects)})
 
 
 @login_required

@@ -670,3 +670,24 @@ def test_edit_rules_shows_a_refusal_that_concerns_more_than_the_rules(route, sho
     assert response.status_code == 400
     assert "annotations: &#x27;acme.example/x&#x27; is not allowed on routes" in response.content.decode()
     assert Route.objects.get(pk=route.pk).generation == 1
+
+
+def test_the_route_page_and_the_list_refresh_until_the_route_is_settled(route, shop):
+    """Applied is not settled: a route whose gateway is not ready yet keeps its page refreshing,
+    and the page stops once the route is Ready (or failed)."""
+    olga = logged_in("olga")
+
+    def polls(path: str) -> bool:
+        return 'hx-trigger="every 2s"' in olga.get(path, **HTMX).content.decode()
+
+    detail, listing = url(shop, "front-end/"), url(shop)
+    assert polls(detail) and polls(listing)  # not applied yet
+    waiting = {"type": "Ready", "status": "False", "reason": "GatewayNotReady", "message": "The gateway is not ready"}
+    Route.objects.filter(pk=route.pk).update(observed_generation=route.generation, conditions=[waiting])
+    assert polls(detail) and polls(listing)  # applied, waiting for its gateway
+    ready = {**waiting, "status": "True", "reason": "Ready", "message": "Served."}
+    Route.objects.filter(pk=route.pk).update(conditions=[ready])
+    assert not polls(detail) and not polls(listing)
+    failed = {**waiting, "reason": "BackendNotFound"}
+    Route.objects.filter(pk=route.pk).update(conditions=[failed])
+    assert not polls(detail)  # failed is settled too: nothing will change by itself
