@@ -29,10 +29,12 @@ class GatewayForm(forms.ModelForm):
         model = Gateway
         fields = Gateway.SETTINGS
         widgets = {"access_mode": forms.RadioSelect, "flavor": forms.RadioSelect, "route_api": forms.RadioSelect}
-        labels = {"tracing": "Tracing (OpenTelemetry)"}
+        labels = {"tracing": "Trace requests (OpenTelemetry)"}
         help_texts = {
+            "tracing": "The controller starts an OpenTelemetry trace for each request it forwards and passes the "
+            "trace context on to the backend.",
             "default_domain": "Generated route hosts become <service>-<project>.<default domain>. The domain becomes "
-            "this project's own: no other project may use a name in it."
+            "this project's own: no other project may use a name in it.",
         }
 
     def __init__(self, *args, **kwargs):

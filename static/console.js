@@ -34,6 +34,31 @@ document.addEventListener("change", (event) => {
     if (button) button.click();
   }
 });
+document.addEventListener("click", (event) => {
+  // Narrow screens: the menu button shows the navigation and the page's sidebar, or hides them.
+  const toggle = event.target.closest("[data-toggle-nav]");
+  if (toggle) {
+    const open = document.body.classList.toggle("nav-open");
+    toggle.setAttribute("aria-expanded", String(open));
+  }
+});
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") document.getElementById("modal").innerHTML = "";
 });
+// Times: the server says how long ago, in UTC on hover; show the hover in the reader's own zone
+// and keep "how long ago" current on pages left open.
+const relativeTime = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const timeUnits = [["day", 86400], ["hour", 3600], ["minute", 60]];
+function describeTimes(root) {
+  root.querySelectorAll("time[datetime]").forEach((element) => {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) return;
+    element.title = moment.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium", timeZoneName: "short" });
+    const seconds = (moment.getTime() - Date.now()) / 1000;
+    const unit = timeUnits.find(([, size]) => Math.abs(seconds) >= size);
+    element.textContent = unit ? relativeTime.format(Math.round(seconds / unit[1]), unit[0]) : "just now";
+  });
+}
+document.addEventListener("DOMContentLoaded", () => describeTimes(document));
+document.addEventListener("htmx:afterSwap", (event) => describeTimes(event.target));
+setInterval(() => describeTimes(document), 30000);

@@ -29,6 +29,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from console import cluster
 from console.celery import app as celery_app
+from console.settings import CONFIG
 from tenants import services
 from tests import response_checks
 from tests.response_checks import CANARY, register_secret_value
@@ -597,6 +598,20 @@ def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture(autouse=True)
+def browser_tests_run_as_scripts_start(request):
+    """Browser tests see what a newcomer sees: the console as `scripts/start` runs it, whose DEBUG
+    follows the console's configuration (on, unless it runs in production). pytest-django turns
+    DEBUG off for every test; the browser tests' live server gets it back."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    settings_fixture = request.getfixturevalue("settings")
+    settings_fixture.DEBUG = CONFIG.debug
+    assert settings_fixture.DEBUG, "scripts/start runs the console with DEBUG on; so do the browser tests"
+    yield
 
 
 @pytest.fixture

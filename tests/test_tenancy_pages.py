@@ -256,3 +256,37 @@ def test_the_users_link_follows_the_permission_table(admin_client, shop, monkeyp
         perms, "can", lambda user, action, obj=None: action != "manage_users" and table(user, action, obj)
     )
     assert 'href="/users/"' not in admin_client.get(reverse("workspace-list")).content.decode()
+
+
+def landing_after_login(username: str) -> str:
+    client = Client()
+    answer = client.post("/login/", {"username": username, "password": PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    return client.get(answer["Location"]).url
+
+
+def test_after_login_a_project_member_lands_on_their_project_and_those_who_run_workspaces_on_the_workspaces(
+    shop, platform_admin
+):
+    assert landing_after_login("olga") == "/projects/shop/"  # operator of one project
+    assert landing_after_login("vera") == "/projects/shop/"
+    assert landing_after_login("bob") == "/workspaces/"  # workspace admin of ws-b
+    assert landing_after_login(platform_admin.username) == "/workspaces/"
+    assert landing_after_login("regular") == "/workspaces/"  # in no project yet
+    second = services.create_project(workspace=shop.workspace, name="shop-two", by=platform_admin)
+    services.add_project_member(second, username="olga", role="viewer", by=platform_admin)
+    assert landing_after_login("olga") == "/projects/"
+
+
+def test_the_project_page_and_list_refresh_until_the_project_is_settled(shop):
+    olga = logged_in("olga")
+
+    def polls(path: str) -> bool:
+        return 'hx-trigger="every 2s"' in olga.get(path, HTTP_HX_REQUEST="true").content.decode()
+
+    waiting = {"type": "Ready", "status": "False", "reason": "Pending", "message": "Creating the namespace."}
+    Project.objects.filter(pk=shop.pk).update(observed_generation=shop.generation, conditions=[waiting])
+    assert polls("/projects/shop/") and polls("/projects/")  # applied, not Ready yet
+    ready = {**waiting, "status": "True", "reason": "Ready", "message": "The namespace is active."}
+    Project.objects.filter(pk=shop.pk).update(conditions=[ready])
+    assert not polls("/projects/shop/") and not polls("/projects/")
