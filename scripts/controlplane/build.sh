@@ -21,15 +21,14 @@ if ! complete; then
   mkdir -p "$cache_root/controlplane"
   staging=$(mktemp -d "$cache_root/controlplane/.build.XXXXXX")
   trap 'rm -rf "$staging"' EXIT
-  echo "Building the local control plane (Kubernetes $k8s_version, etcd $etcd_version); the first build takes several minutes..." >&2
   minor=${k8s_version#v1.}; minor=${minor%%.*}
   version_pkg=k8s.io/component-base/version
   ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor"
-  start=$(date +%s)
-  go build -trimpath -ldflags "$ldflags" -o "$staging/" "${binaries[@]/#/./cmd/}"
+  . "$here/../build_step.sh"
+  build_step "$cache_root/logs/controlplane-build.log" "the local control plane (Kubernetes $k8s_version, etcd $etcd_version)" \
+    "8 minutes" go build -trimpath -ldflags "$ldflags" -o "$staging/" "${binaries[@]/#/./cmd/}"
   rm -rf "$bin_dir"
   mv "$staging" "$bin_dir"
   trap - EXIT
-  echo "Built in $(( $(date +%s) - start ))s into $bin_dir" >&2
 fi
 echo "$bin_dir"

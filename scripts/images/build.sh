@@ -26,24 +26,27 @@ if ! complete; then
   mkdir -p "$cache_root/images"
   staging=$(mktemp -d "$cache_root/images/.build.XXXXXX")
   trap 'rm -rf "$staging"' EXIT
-  echo "Building the node's images (pause, demo backend, Traefik $TRAEFIK); Traefik takes a few minutes..." >&2
-  start=$(date +%s)
-  export CGO_ENABLED=0 GOFLAGS=-mod=mod
-  go build -trimpath -ldflags "-s -w" -o "$staging/" ./cmd/pause ./cmd/demo-backend ./cmd/ociarchive
-  (cd traefik && go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK" \
-    -o "$staging/traefik" github.com/traefik/traefik/v3/cmd/traefik)
-  traefik_module=$(cd traefik && go list -m -f '{{.Dir}}' github.com/traefik/traefik/v3)
-  cp "$traefik_module/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$staging/traefik-crds.yaml"
-  pack() { "$staging/ociarchive" -name "$1" -binary "$staging/$2" -entrypoint "/$2" -o "$staging/$2.tar" >/dev/null; }
-  pack "$PAUSE_IMAGE" pause
-  pack "$DEMO_BACKEND_IMAGE" demo-backend
-  pack "$TRAEFIK_IMAGE" traefik
+  build_images() {
+    export CGO_ENABLED=0 GOFLAGS=-mod=mod
+    go build -trimpath -ldflags "-s -w" -o "$staging/" ./cmd/pause ./cmd/demo-backend ./cmd/ociarchive
+    (cd traefik && go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK" \
+      -o "$staging/traefik" github.com/traefik/traefik/v3/cmd/traefik)
+    local traefik_module
+    traefik_module=$(cd traefik && go list -m -f '{{.Dir}}' github.com/traefik/traefik/v3)
+    cp "$traefik_module/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$staging/traefik-crds.yaml"
+    pack() { "$staging/ociarchive" -name "$1" -binary "$staging/$2" -entrypoint "/$2" -o "$staging/$2.tar"; }
+    pack "$PAUSE_IMAGE" pause
+    pack "$DEMO_BACKEND_IMAGE" demo-backend
+    pack "$TRAEFIK_IMAGE" traefik
+  }
+  . "$here/../build_step.sh"
+  build_step "$cache_root/logs/images-build.log" "the node's images (pause, demo backend, Traefik $TRAEFIK)" "6 minutes" \
+    build_images
   rm -f "$staging/pause" "$staging/demo-backend" "$staging/traefik" "$staging/ociarchive"
   printf 'PAUSE_IMAGE=%s\nDEMO_BACKEND_IMAGE=%s\nTRAEFIK_IMAGE=%s\n' "$PAUSE_IMAGE" "$DEMO_BACKEND_IMAGE" "$TRAEFIK_IMAGE" \
     > "$staging/images.env"
   rm -rf "$out"
   mv "$staging" "$out"
   trap - EXIT
-  echo "Built in $(( $(date +%s) - start ))s into $out" >&2
 fi
 echo "$out"

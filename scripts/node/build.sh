@@ -25,23 +25,25 @@ if ! complete; then
   mkdir -p "$cache_root/node"
   staging=$(mktemp -d "$cache_root/node/.build.XXXXXX")
   trap 'rm -rf "$staging"' EXIT
-  echo "Building the node's container runtime (containerd $CONTAINERD, runc $RUNC, CNI plugins $CNI_PLUGINS)..." >&2
-  start=$(date +%s)
-  cd "$staging"
-  export GOBIN=$staging GOFLAGS=-mod=mod
-  # containerd without the snapshotters that need other C libraries; the node uses overlayfs.
-  CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" -tags "no_btrfs no_devmapper no_zfs" \
-    "github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD" \
-    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD" \
-    "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD"
-  CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" -tags seccomp "github.com/opencontainers/runc@$RUNC"
-  plugins=github.com/containernetworking/plugins/plugins
-  CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$plugins/main/bridge@$CNI_PLUGINS" \
-    "$plugins/ipam/host-local@$CNI_PLUGINS" "$plugins/main/loopback@$CNI_PLUGINS" "$plugins/meta/portmap@$CNI_PLUGINS"
+  build_runtime() {
+    cd "$staging"
+    export GOBIN=$staging GOFLAGS=-mod=mod
+    # containerd without the snapshotters that need other C libraries; the node uses overlayfs.
+    CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" -tags "no_btrfs no_devmapper no_zfs" \
+      "github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD" \
+      "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD" \
+      "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD"
+    CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" -tags seccomp "github.com/opencontainers/runc@$RUNC"
+    local plugins=github.com/containernetworking/plugins/plugins
+    CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$plugins/main/bridge@$CNI_PLUGINS" \
+      "$plugins/ipam/host-local@$CNI_PLUGINS" "$plugins/main/loopback@$CNI_PLUGINS" "$plugins/meta/portmap@$CNI_PLUGINS"
+  }
+  . "$here/../build_step.sh"
+  build_step "$cache_root/logs/node-build.log" \
+    "the node's container runtime (containerd $CONTAINERD, runc $RUNC, CNI plugins $CNI_PLUGINS)" "90 seconds" build_runtime
   cd "$here"
   rm -rf "$bin_dir"
   mv "$staging" "$bin_dir"
   trap - EXIT
-  echo "Built in $(( $(date +%s) - start ))s into $bin_dir" >&2
 fi
 echo "$bin_dir"

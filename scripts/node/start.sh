@@ -145,8 +145,8 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%}
 YAML
-# kubelet changes these machine-wide settings; stop.sh puts back what was there.
-[ -f "$node/sysctls.saved" ] || sysctl kernel.panic kernel.panic_on_oops vm.overcommit_memory > "$node/sysctls.saved"
+# kubelet changes machine-wide sysctls; the last node to stop puts back what was there before the first.
+"$here/sysctls.sh" hold "$state"
 running kubelet || launch kubelet "$bin/kubelet" --config "$node/kubelet.yaml" \
   --kubeconfig "$state/kubelet.kubeconfig" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
   --root-dir "$node/kubelet" --cert-dir "$node/kubelet/pki" --v 1

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stops the node start.sh started in STATE_DIR and leaves the machine as it found it: its pods'
 # processes, containerd's shims, kubelet and kube-proxy end; what they mounted under STATE_DIR is
-# unmounted, their cgroups removed, the sysctls kubelet changed put back, and the network
-# namespace and veth removed.
+# unmounted, their cgroups removed, the sysctls kubelet changed put back (by the last node to stop),
+# CNI's cached results of its pods removed, and the network namespace and veth removed.
 # Usage: stop.sh STATE_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,9 +54,10 @@ for hierarchy in /sys/fs/cgroup/*/; do
   [ -d "$hierarchy$cgroup_root" ] || continue
   find "$hierarchy$cgroup_root" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 done
-if [ -f "$node/sysctls.saved" ]; then
-  sysctl -q -p "$node/sysctls.saved" >/dev/null
-  rm -f "$node/sysctls.saved"
+"$here/sysctls.sh" release "$state"
+# CNI caches each attachment's result machine-wide; this node's name a network namespace of its own.
+if [ -d /var/lib/cni/results ]; then
+  grep -lF "\"netns\":\"$node/" /var/lib/cni/results/* 2>/dev/null | xargs -r rm -f
 fi
 if [ -f "$node/made-run-containerd" ]; then
   rmdir /run/containerd/s /run/containerd 2>/dev/null || true
