@@ -286,3 +286,12 @@ def test_the_wizard_marks_a_controller_whose_image_the_cluster_could_not_get_and
     assert after["nginx-inc"] == (False, "F5 NGINX Ingress Controller (its image is not available on this cluster)")
     assert after["traefik"][0], after
     assert "nginx/nginx-ingress:5.2.1, which the cluster&#x27;s nodes could not get" in page
+
+
+def test_the_tracing_checkbox_is_labelled_beside_it(shop):
+    html = logged_in("alice").get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
+    found = re.search(
+        r'<label class="checkbox-label">(<input type="checkbox" name="tracing"[^>]*>)\s*([^<]+)</label>', html
+    )
+    assert found and found.group(2).strip() == "Trace requests (OpenTelemetry)"
+    assert 'id="id_tracing"' in found.group(1)

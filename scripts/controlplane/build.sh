@@ -26,7 +26,7 @@ if ! complete; then
   ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor"
   . "$here/../build_step.sh"
   build_step "$cache_root/logs/controlplane-build.log" "the local control plane (Kubernetes $k8s_version, etcd $etcd_version)" \
-    "8 minutes" go build -trimpath -ldflags "$ldflags" -o "$staging/" "${binaries[@]/#/./cmd/}"
+    "5 to 8 minutes" go build -trimpath -ldflags "$ldflags" -o "$staging/" "${binaries[@]/#/./cmd/}"
   rm -rf "$bin_dir"
   mv "$staging" "$bin_dir"
   trap - EXIT

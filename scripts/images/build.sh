@@ -40,7 +40,7 @@ if ! complete; then
     pack "$TRAEFIK_IMAGE" traefik
   }
   . "$here/../build_step.sh"
-  build_step "$cache_root/logs/images-build.log" "the node's images (pause, demo backend, Traefik $TRAEFIK)" "6 minutes" \
+  build_step "$cache_root/logs/images-build.log" "the node's images (pause, demo backend, Traefik $TRAEFIK)" "4 to 5.5 minutes" \
     build_images
   rm -f "$staging/pause" "$staging/demo-backend" "$staging/traefik" "$staging/ociarchive"
   printf 'PAUSE_IMAGE=%s\nDEMO_BACKEND_IMAGE=%s\nTRAEFIK_IMAGE=%s\n' "$PAUSE_IMAGE" "$DEMO_BACKEND_IMAGE" "$TRAEFIK_IMAGE" \

@@ -40,7 +40,7 @@ if ! complete; then
   }
   . "$here/../build_step.sh"
   build_step "$cache_root/logs/node-build.log" \
-    "the node's container runtime (containerd $CONTAINERD, runc $RUNC, CNI plugins $CNI_PLUGINS)" "90 seconds" build_runtime
+    "the node's container runtime (containerd $CONTAINERD, runc $RUNC, CNI plugins $CNI_PLUGINS)" "1 to 1.5 minutes" build_runtime
   cd "$here"
   rm -rf "$bin_dir"
   mv "$staging" "$bin_dir"
