@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -139,7 +140,10 @@ def control_plane(tmp_path_factory):
     settings.CLUSTER_SOURCE = ("kubeconfig", str(kubeconfig))
     cluster.reset_client()
     yield ControlPlane(state, kubeconfig)
-    subprocess.run([ROOT / "scripts/controlplane/stop.sh", state], capture_output=True, timeout=60)
+    stopped = subprocess.run([ROOT / "scripts/controlplane/stop.sh", state], capture_output=True, text=True, timeout=60)
+    if stopped.returncode != 0:  # a cluster left running would hold its network and ports until killed
+        said = stopped.stderr[-3000:]
+        print(f"\nscripts/controlplane/stop.sh failed ({stopped.returncode}):\n{said}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

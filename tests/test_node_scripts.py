@@ -127,12 +127,28 @@ def test_a_second_cluster_beside_the_first_stops_without_leaving_anything_or_und
         wait_for(running, timeout=120, what="the second cluster's pod to run")
         assert cni_results_of(state), "the running pod has CNI results (else the check below proves nothing)"
     finally:
+        netns = dict(line.split("=", 1) for line in (state / "node.env").read_text().split())["NODE_NETNS"]
         stopped = subprocess.run([ROOT / "scripts/controlplane/stop.sh", state], capture_output=True, timeout=120)
     assert stopped.returncode == 0, stopped.stderr[-3000:]
     assert cni_results_of(state) == []
     assert not [line for line in Path("/proc/mounts").read_text().splitlines() if f" {state}/" in line]
+    assert netns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert not processes_naming(state)
     time.sleep(0.2)
     assert read() == kubelets  # the session cluster's node still runs: its kubelet's values stay
+
+
+def processes_naming(state: Path) -> list[str]:
+    """Command lines of running processes that name the state directory."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(state) in line:
+            found.append(line)
+    return found
 
 
 def cni_results_of(state: Path) -> list[Path]:

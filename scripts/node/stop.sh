@@ -56,9 +56,9 @@ for hierarchy in /sys/fs/cgroup/*/; do
 done
 "$here/sysctls.sh" release "$state"
 # CNI caches each attachment's result machine-wide; this node's name a network namespace of its own.
-if [ -d /var/lib/cni/results ]; then
-  grep -lF "\"netns\":\"$node/" /var/lib/cni/results/* 2>/dev/null | xargs -r rm -f
-fi
+for result in /var/lib/cni/results/*; do
+  if [ -f "$result" ] && grep -qF "\"netns\":\"$node/" "$result"; then rm -f "$result"; fi
+done
 if [ -f "$node/made-run-containerd" ]; then
   rmdir /run/containerd/s /run/containerd 2>/dev/null || true
   rm -f "$node/made-run-containerd"

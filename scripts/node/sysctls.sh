@@ -22,11 +22,16 @@ alive() { # holder entry: whether the node it names still runs (its containerd s
 prune() { # forgets holders whose node is gone, this one excepted
   local other
   for other in "$dir"/holders/*; do
-    [ -e "$other" ] && [ "$other" != "$entry" ] || continue
-    alive "$other" || rm -f "$other"
+    if [ -e "$other" ] && [ "$other" != "$entry" ] && ! alive "$other"; then rm -f "$other"; fi
   done
 }
-others() { find "$dir/holders" -type f ! -path "$entry" | grep -q .; }
+others() { # whether a node other than this one holds
+  local other
+  for other in "$dir"/holders/*; do
+    if [ -e "$other" ] && [ "$other" != "$entry" ]; then return 0; fi
+  done
+  return 1
+}
 
 exec 9>"$dir/lock"
 flock 9
