@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "console.health.HealthMiddleware",  # first: probes name the pod's address, which no allowed host lists
     "console.middleware.ServerTimingMiddleware",
     "console.middleware.RequestAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
