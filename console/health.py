@@ -3,8 +3,11 @@
 `/healthz`: the process answers. `/readyz`: it can serve, its database and Redis answering, each
 asked with a short timeout. Answered ahead of every other middleware, for GET and HEAD of exactly
 these two paths: no session, no login, and no host check, since a probe names the pod's address,
-which no ALLOWED_HOSTS lists. Nothing in the answer comes from a request.
+which no ALLOWED_HOSTS lists. Anyone may ask, so the answer says only which part is unavailable;
+what went wrong (hosts, users, the server's words) goes to the log.
 """
+
+import logging
 
 import redis
 from django.conf import settings
@@ -12,6 +15,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 
 PROBE_TIMEOUT_SECONDS = 2
+log = logging.getLogger(__name__)
 _redis_clients: dict[str, redis.Redis] = {}
 
 
@@ -24,26 +28,31 @@ def redis_client() -> redis.Redis:
     return _redis_clients[url]
 
 
-def database_problem() -> str:
+def database_answers() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as error:  # noqa: BLE001 - any failure means not ready, in its own words
-        return f"{type(error).__name__}: {error}"
-    return ""
+    except Exception:  # any failure means not ready
+        log.warning("readiness: the database does not answer", exc_info=True)
+        return False
+    return True
 
 
-def redis_problem() -> str:
+def redis_answers() -> bool:
     try:
         redis_client().ping()
-    except redis.RedisError as error:
-        return f"{type(error).__name__}: {error}"
-    return ""
+    except redis.RedisError:
+        log.warning("readiness: Redis does not answer", exc_info=True)
+        return False
+    return True
 
 
 def readiness() -> dict[str, str]:
-    """{part: "ok" or what went wrong} for the database and Redis."""
-    return {"database": database_problem() or "ok", "redis": redis_problem() or "ok"}
+    """{part: "ok" or "unavailable"} for the database and Redis."""
+    return {
+        "database": "ok" if database_answers() else "unavailable",
+        "redis": "ok" if redis_answers() else "unavailable",
+    }
 
 
 class HealthMiddleware:
