@@ -10,6 +10,7 @@ from kombu.exceptions import OperationalError
 from console import cluster
 from console.cluster import label_key
 from console.conditions import condition
+from console.models import PENDING_REASONS
 from console.reconcile import (
     check_namespace,
     exclusively,
@@ -21,6 +22,7 @@ from console.reconcile import (
     requeue_if_changed,
     retry_later,
     rows_carrying,
+    send,
     wait_for_namespace,
 )
 from gateways import flavors, listeners, policy, render, rollout
@@ -70,10 +72,12 @@ def apply_objects(gateway: Gateway) -> str:
     generation = gateway.generation
     tls_hosts = tls_hosts_by_gateway([gateway.pk]).get(gateway.pk, {}) if gateway.serves_gateway_api else {}
     rendered, accepted = within_policy(gateway)
-    wanted = render.manifests(rendered, tls_hosts)
+    earlier_flavor = switching_from(gateway)
+    wanted = render.manifests(rendered, tls_hosts, keep_rules_of=earlier_flavor)
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
-    holding = leaving_the_gateway_api(gateway) and earlier_controller_serving(gateway)
+    earlier_serving = bool(earlier_flavor or leaving_the_gateway_api(gateway)) and earlier_controller_serving(gateway)
+    holding = leaving_the_gateway_api(gateway) and earlier_serving
     delete_unwanted(gateway, wanted, keep_gateway_api=holding)
     health = controller_health(gateway, applied["Deployment"])
     observed = observe(gateway, applied["Service"], health, node_addresses(), applied.get("Gateway"))
@@ -89,11 +93,15 @@ def apply_objects(gateway: Gateway) -> str:
             "objects": [cluster.applied_record(obj) for obj in applied.values()]
             + (gateway_api_objects(gateway.applied) if holding else []),
             "tls_hosts": tls_hosts,
+            # The flavor whose controller's rules the roles hold: the earlier one while it serves.
+            "flavor": earlier_flavor if earlier_flavor and earlier_serving else gateway.flavor,
         },
         **observed,
     )
     requeue_if_changed(gateway, generation)
-    if holding:  # its Gateway goes once the controller that reads it has
+    # What is kept for the earlier controller goes once it has; a new controller that cannot start
+    # may never take over, and its observation brings the gateway back when it does.
+    if earlier_serving and health.problem is None:
         look_again(reconcile_gateway, gateway.pk, SWITCH_LOOK_SECONDS)
     if not health.done:
         send_later(observe_gateway, gateway.pk, 0)
@@ -182,6 +190,17 @@ SWITCH_LOOK_SECONDS = 2
 def gateway_api_objects(record: dict) -> list[dict]:
     kinds = {*render.GATEWAY_API_NAMESPACED_KINDS, *render.GATEWAY_API_CLUSTER_KINDS}
     return [obj for obj in record.get("objects", []) if (obj["apiVersion"], obj["kind"]) in kinds]
+
+
+def switching_from(gateway: Gateway) -> str | None:
+    """The flavor the gateway's roles last held rules for, when it is not the gateway's flavor:
+    its controller may still serve the routes while the new one starts."""
+    earlier = gateway.applied.get("flavor")
+    return earlier if earlier in flavors.FLAVORS and earlier != gateway.flavor else None
+
+
+def still_holding_for_an_earlier_controller(gateway: Gateway) -> bool:
+    return bool(switching_from(gateway)) or leaving_the_gateway_api(gateway)
 
 
 def leaving_the_gateway_api(gateway: Gateway) -> bool:
@@ -332,7 +351,8 @@ def ready_condition(gateway: Gateway, observed: dict, health: rollout.Health) ->
     """Ready when the controller of the gateway's present configuration runs on every replica and
     nothing else does, and a load balancer has its address; otherwise why not, in a tenant's words
     (a controller that cannot start comes first: no address would help it)."""
-    if health.problem is None and gateway.access_mode == flavors.LOAD_BALANCER and not observed["addresses"]:
+    cannot_start = health.problem is not None and health.problem.reason not in PENDING_REASONS
+    if not cannot_start and gateway.access_mode == flavors.LOAD_BALANCER and not observed["addresses"]:
         return condition(
             "Ready", False, "WaitingForLoadBalancer", "Waiting for the cloud to give the load balancer an address."
         )
@@ -407,6 +427,8 @@ def record_observation(gateway: Gateway, observed: dict, health: rollout.Health)
     fresh = Gateway.objects.select_related("project").get(pk=gateway.pk)
     if served_facts(fresh) != served_facts(gateway):
         reconciled("gateway", fresh)
+    if health.done and still_holding_for_an_earlier_controller(fresh):
+        send(reconcile_gateway, gateway.pk)  # the new controller took over: drop what was kept
 
 
 def remove_with_project(project) -> None:

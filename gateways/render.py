@@ -4,6 +4,7 @@ One function per flavor fills in what differs (RBAC, arguments, configuration, p
 rest is shared. Every object carries the console's ownership labels for the gateway.
 """
 
+import copy
 import hashlib
 import json
 
@@ -254,11 +255,14 @@ FLAVOR_PARTS = {flavors.NGINX_INC: nginx_inc, flavors.INGRESS_NGINX: ingress_ngi
 # The manifests.
 
 
-def manifests(gateway, tls_hosts: dict[str, str] | None = None) -> list[dict]:
+def manifests(gateway, tls_hosts: dict[str, str] | None = None, keep_rules_of: str | None = None) -> list[dict]:
     """Every object an enabled gateway needs, in the order they should be applied; a gateway that
     serves the Gateway API also gets its GatewayClass and its Gateway, with an HTTPS listener per
-    TLS host of its routes (`tls_hosts`: host -> secret)."""
+    TLS host of its routes (`tls_hosts`: host -> secret). While it switches from the flavor
+    `keep_rules_of`, whose controller still serves, its roles keep that flavor's rules too."""
     parts = FLAVOR_PARTS[gateway.flavor](gateway)
+    if keep_rules_of and keep_rules_of != gateway.flavor:
+        parts = with_rules_of(parts, FLAVOR_PARTS[keep_rules_of](as_flavor(gateway, keep_rules_of)))
     objects = [
         ingress_class(gateway, parts),
         service_account(gateway),
@@ -273,6 +277,22 @@ def manifests(gateway, tls_hosts: dict[str, str] | None = None) -> list[dict]:
     if gateway.serves_gateway_api:
         objects += [gateway_class(gateway), gateway_object(gateway, tls_hosts or {})]
     return objects
+
+
+def as_flavor(gateway, flavor: str):
+    """A copy of the gateway as the `flavor` would render it (only the settings it has)."""
+    other = copy.copy(gateway)
+    other.flavor = flavor
+    other.config = {key: value for key, value in gateway.config.items() if key in flavors.FLAVORS[flavor].settings}
+    return other
+
+
+def with_rules_of(parts: dict, earlier: dict) -> dict:
+    """`parts` whose RBAC rules also grant what the `earlier` flavor's controller reads."""
+    merged = dict(parts)
+    for key in ("namespaced_rules", "cluster_rules"):
+        merged[key] = parts[key] + [item for item in earlier[key] if item not in parts[key]]
+    return merged
 
 
 def ingress_class(gateway, parts) -> dict:

@@ -528,6 +528,11 @@ def test_a_switch_to_a_controller_whose_image_the_node_lacks_is_not_ready_says_w
     assert f"The controller's image {flavor.image} is not available to this cluster's nodes (" in ready["message"]
     assert ready["message"].endswith("The earlier controller keeps serving the routes meanwhile.")
     assert served(address, http_port, "shop.example.com").json["service"] == "front-end"  # Traefik still answers
+    # The earlier controller keeps the rules it reads with (its informers re-list with them), the
+    # new one has its own.
+    assert controller_may(shop, "list", "traefik.io", "ingressroutes")
+    assert controller_may(shop, "list", "", "nodes", cluster_wide=True)
+    assert controller_may(shop, "create", "coordination.k8s.io", "leases")
 
     page = admin_client.get(f"/projects/{shop.name}/gateway/").content.decode()
     assert "ImageNotAvailable" in page and 'id="controller-events"' in page
@@ -537,3 +542,24 @@ def test_a_switch_to_a_controller_whose_image_the_node_lacks_is_not_ready_says_w
     gateway = ready_gateway(gateway_services.configure_gateway(shop, flavor="traefik").pk)
     assert gateway.condition("Ready")["message"] == "All 1 ingress controller replicas are ready."
     assert served(address, http_port, "shop.example.com").json["service"] == "front-end"
+    assert controller_may(shop, "list", "traefik.io", "ingressroutes")
+    assert not controller_may(shop, "create", "coordination.k8s.io", "leases")  # the other's rules went
+
+
+def controller_may(project, verb: str, group: str, resource: str, cluster_wide: bool = False) -> bool:
+    """Whether the gateway's controller (its ServiceAccount) may do this, as the API server decides."""
+    account = f"system:serviceaccount:{project.namespace}:kubeconsole-gateway"
+    attributes = {"verb": verb, "group": group, "resource": resource}
+    if not cluster_wide:
+        attributes["namespace"] = project.namespace
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": account,
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{project.namespace}"],
+            "resourceAttributes": attributes,
+        },
+    }
+    answer = cluster.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body=review)
+    return answer["status"].get("allowed", False)

@@ -289,3 +289,15 @@ def test_every_namespaced_object_stays_in_the_projects_namespace(flavor):
         else:
             assert manifest["metadata"]["namespace"] == "shop"
         assert manifest["metadata"]["labels"]["kubeconsole.io/owner"] == "gateway-3"
+
+
+def test_a_gateway_switching_flavors_keeps_the_earlier_controllers_rules_while_it_serves():
+    switching = gateway(flavor="nginx-inc", config={"send-timeout": "30"})  # a setting Traefik has not
+    plain = by_kind(render.manifests(switching))
+    kept = by_kind(render.manifests(switching, keep_rules_of="traefik"))
+    traefiks = {"apiGroups": ["traefik.io"], "resources": render.TRAEFIK_CRDS, "verbs": render.READ}
+    assert traefiks in kept["Role"]["rules"] and traefiks not in plain["Role"]["rules"]
+    assert {"apiGroups": [""], "resources": ["nodes"], "verbs": render.READ} in kept["ClusterRole"]["rules"]
+    assert all(rule in kept["Role"]["rules"] for rule in plain["Role"]["rules"])  # its own rules too
+    assert kept["Deployment"] == plain["Deployment"] and kept["ConfigMap"] == plain["ConfigMap"]
+    assert by_kind(render.manifests(switching, keep_rules_of="nginx-inc")) == plain
