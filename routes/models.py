@@ -56,6 +56,10 @@ class Route(ReconciledModel):
     # uid and metadata.generation. Lets a reconcile skip an unchanged apply and delete what it no
     # longer renders without listing, and the periodic pass spot drift from one list per kind.
     applied = models.JSONField(default=dict, blank=True, editable=False)
+    # Drift the periodic pass found and no apply has answered yet: the pass adds one, and a reconcile
+    # that applies sets it back to 0 only if it is still the count it read. A column of its own, as
+    # a reconcile running meanwhile rewrites `applied` from the copy it read.
+    reapply = models.PositiveIntegerField(default=0, editable=False)
 
     objects = RouteQuerySet.as_manager()
 

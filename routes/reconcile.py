@@ -189,6 +189,7 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     for route in routes:
         if route.pk in plans and results[route.pk][1] is None:
             requeue_if_changed(route, route.generation, current.get(route.pk))
+    answered_drift(route for route in routes if route.reapply and results.get(route.pk, ("", True))[1] is None)
     for gateway_id in gateways_lacking_listeners(plans.values(), specs):
         send(reconcile_gateway, gateway_id)
     for pk, step in plans.items():
@@ -404,7 +405,7 @@ def put_in_cluster(route: Route, wanted: list[dict], hold: bool = False) -> tupl
     cluster and the Ingress's load-balancer status. No reads: the record says what is there, and the
     periodic pass checks it with one list per kind."""
     wanted_digest = digest(wanted)
-    if route.applied.get("digest") == wanted_digest:
+    if route.applied.get("digest") == wanted_digest and not route.reapply:
         return route.applied, route.load_balancer
     live = [cluster.apply_owned(manifest, exact_spec=True) for manifest in wanted]
     objects = [cluster.applied_record(obj) for obj in live]
@@ -413,6 +414,13 @@ def put_in_cluster(route: Route, wanted: list[dict], hold: bool = False) -> tupl
     # Without a digest the next run applies again, and lets what it held go once it may.
     record = {"digest": "" if held else wanted_digest, "objects": objects + held}
     return record, (live[0].get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+
+
+def answered_drift(routes) -> None:
+    """Clears the drift count of routes whose objects were just put back, unless the periodic pass
+    found drift again since they were read: then the run it queued applies once more."""
+    for route in routes:
+        Route.objects.filter(pk=route.pk, reapply=route.reapply).update(reapply=0)
 
 
 def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None:
@@ -495,7 +503,7 @@ def drifted_routes() -> list[int]:
         found = [in_cluster.pop((obj["kind"], namespace, obj["name"]), None) for obj in recorded]
         if any(cluster.drifted(obj and obj.seen, record) for obj, record in zip(found, recorded, strict=True)):
             queued.add(pk)
-            reapply.append(Route(pk=pk, applied={**applied, "digest": ""}))  # apply again, whatever it renders
+            reapply.append(pk)  # apply again, whatever it renders
             continue
         if found and found[0].addresses != load_balancer:
             new_addresses.append(Route(pk=pk, load_balancer=found[0].addresses))
@@ -503,7 +511,8 @@ def drifted_routes() -> list[int]:
             said = controller_status.route_conditions([obj.answer for obj in found])
             if controller_status.differs(conditions, said):
                 controllers_said[pk] = Answer(said)
-    Route.objects.bulk_update(reapply, ["applied"], batch_size=500)
+    for start in range(0, len(reapply), 500):
+        Route.objects.filter(pk__in=reapply[start : start + 500]).update(reapply=F("reapply") + 1)
     Route.objects.bulk_update(new_addresses, ["load_balancer"], batch_size=500)
     Route.record_statuses(controllers_said)
     delete_orphans(in_cluster)  # what no route recorded is left

@@ -16,6 +16,7 @@ from console.celery import app as celery_app
 from console.reconcile import resync
 from gateways import services as gateway_services
 from gateways.models import Gateway
+from routes import reconcile as routes_reconcile
 from routes import services as route_services
 from routes.models import Route
 from routes.reconcile import reconcile_route
@@ -93,6 +94,23 @@ def test_the_pass_reads_big_lists_a_page_at_a_time_and_finds_drift_on_any_page(s
     cluster.delete(*INGRESS, "e", shop.namespace)  # listed last: on the third page
     assert resync()["Route"] == 1
     wait_for(lambda: cluster.get(*INGRESS, "e", shop.namespace), what="the Ingress to be put back")
+
+
+def test_drift_the_pass_found_is_put_back_even_when_a_reconcile_running_meanwhile_records_its_stale_copy(shop):
+    """The pass marked drift in the route's `applied` record, which a reconcile that had read the row
+    before then rewrote: the run the pass queued saw an unchanged digest and applied nothing, and the
+    deleted Ingress stayed away (a full suite run caught it once)."""
+    route = settled(route_services.create_route(shop, body("race", "race.example.com")))
+    stale = next(iter(routes_reconcile.loaded_routes([route.pk])))  # a reconcile reads the row...
+    cluster.delete(*INGRESS, "race", shop.namespace)
+    assert route.pk in routes_reconcile.drifted_routes()  # ...the pass finds the drift...
+    routes_reconcile.reconcile_served([stale])  # ...and the reconcile records what it read
+    assert cluster.get(*INGRESS, "race", shop.namespace) is None  # it had nothing to apply
+
+    fresh = next(iter(routes_reconcile.loaded_routes([route.pk])))  # the run the pass queued
+    routes_reconcile.reconcile_served([fresh])
+    assert cluster.get(*INGRESS, "race", shop.namespace) is not None
+    assert Route.objects.get(pk=route.pk).reapply == 0
 
 
 def test_the_pass_puts_back_an_ingress_deleted_or_changed_behind_the_consoles_back(shop):
