@@ -156,6 +156,13 @@ class Gateway(ReconciledModel):
     def ingress_class(self) -> str:
         return f"kubeconsole-{self.project.name}"
 
+    @classmethod
+    def flavors_stuck_on_their_image(cls) -> set[str]:
+        """The flavors of enabled gateways whose new controller waits for an image the nodes could
+        not get: what the console can tell of an image's availability without asking the nodes."""
+        stuck = cls.objects.filter(enabled=True, ready_reason="ImageNotAvailable")
+        return set(stuck.values_list("flavor", flat=True))
+
     @property
     def flavor_info(self) -> flavors.Flavor:
         return flavors.FLAVORS[self.flavor]

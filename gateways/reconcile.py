@@ -76,7 +76,7 @@ def apply_objects(gateway: Gateway) -> str:
     wanted = render.manifests(rendered, tls_hosts, keep_rules_of=earlier_flavor)
     check_namespace(wanted, gateway.namespace)
     applied = {m["kind"]: cluster.apply_owned(m, replace_immutable=True) for m in wanted}
-    earlier_serving = bool(earlier_flavor or leaving_the_gateway_api(gateway)) and earlier_controller_serving(gateway)
+    earlier_serving = still_holding_for_an_earlier_controller(gateway) and earlier_controller_serving(gateway)
     holding = leaving_the_gateway_api(gateway) and earlier_serving
     delete_unwanted(gateway, wanted, keep_gateway_api=holding)
     health = controller_health(gateway, applied["Deployment"])
@@ -289,18 +289,14 @@ def controller_state(gateway: Gateway) -> str:
     status = (deployment or {}).get("status") or {}
     if not status.get("readyReplicas"):
         return CONTROLLER_DOWN
-    wanted = render.config_hash(render.FLAVOR_PARTS[gateway.flavor](gateway)["config"])
     template = deployment["spec"]["template"]["metadata"].get("annotations") or {}
-    replicas = deployment["spec"].get("replicas", 1)
-    rolled_out = (
-        template.get(label_key("config-hash")) == wanted
-        and status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
-        and status.get("updatedReplicas", 0) == status.get("replicas", 0) == replicas
-        and status["readyReplicas"] >= replicas
+    alone = (
+        template.get(label_key("config-hash")) == rollout.wanted_config_hash(gateway)
+        and rollout.rolled_out(deployment, deployment["spec"].get("replicas", 1))
         # A replaced pod takes stray requests while it stops (terminatingReplicas: Kubernetes 1.35 on).
         and not status.get("terminatingReplicas")
     )
-    return CONTROLLER_SETTLED if rolled_out else CONTROLLER_ROLLING
+    return CONTROLLER_SETTLED if alone else CONTROLLER_ROLLING
 
 
 def observe(gateway: Gateway, service: dict, health: rollout.Health, nodes: list[str], gateway_object=None) -> dict:

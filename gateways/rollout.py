@@ -149,15 +149,6 @@ def serving_meanwhile(health: Health) -> str:
     return "Routes are not served until it starts."
 
 
-def flavors_failing_to_pull() -> set[str]:
-    """The flavors of gateways whose new controller waits for an image the nodes could not get: what
-    the console can tell of an image's availability without asking each node's runtime."""
-    from gateways.models import Gateway
-
-    stuck = Gateway.objects.filter(enabled=True, ready_reason="ImageNotAvailable")
-    return set(stuck.values_list("flavor", flat=True))
-
-
 def controller_pods(gateway) -> list[dict]:
     """The gateway's controller pods, of every configuration."""
     selector = ",".join(f"{key}={value}" for key, value in render.selector(gateway).items())

@@ -100,7 +100,7 @@ def gateway_wizard(request, name):
 def mark_failing_flavors(form, gateway) -> dict[str, str]:
     """Marks the controllers whose image this cluster's nodes could not get (a gateway of the
     flavor is stuck on it), and does not offer one of them as a new gateway's default."""
-    failing = rollout.flavors_failing_to_pull()
+    failing = Gateway.flavors_stuck_on_their_image()
     if not failing:
         return {}
     field = form.fields["flavor"]

@@ -189,7 +189,7 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     for route in routes:
         if route.pk in plans and results[route.pk][1] is None:
             requeue_if_changed(route, route.generation, current.get(route.pk))
-    answered_drift(route for route in routes if route.reapply and results.get(route.pk, ("", True))[1] is None)
+    answered_drift(route for route in routes if route.reapply and route.pk in results and results[route.pk][1] is None)
     for gateway_id in gateways_lacking_listeners(plans.values(), specs):
         send(reconcile_gateway, gateway_id)
     for pk, step in plans.items():

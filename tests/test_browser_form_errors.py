@@ -107,9 +107,11 @@ def too_long_description(dialog) -> None:
     field.fill("x" * 1025)
 
 
-def refused_in_dialog(page, opener: str, bad_value, error: str, submit: str = "button.primary[value=save]") -> None:
+def refused_in_dialog(
+    page, opener: str, bad_value, error: str, submit: str = "button.primary[value=save]", also=None
+) -> None:
     """Opens a dialog, enters a bad value, submits, and finds the error on its field, the page
-    styled, and Cancel closing the dialog."""
+    styled (and whatever `also` checks of the refused dialog), and Cancel closing the dialog."""
     page.click(opener)
     dialog = page.locator("dialog.modal")
     expect(dialog).to_have_count(1)
@@ -117,5 +119,7 @@ def refused_in_dialog(page, opener: str, bad_value, error: str, submit: str = "b
     dialog.locator(submit).click()
     expect(dialog.locator(".field-error").first).to_contain_text(error)
     still_styled(page)
+    if also is not None:
+        also(dialog)
     dialog.locator("[data-close-modal]").click()
     expect(page.locator("dialog.modal")).to_have_count(0)

@@ -1,13 +1,14 @@
 """The console at phone width (390 px) in a real Chromium, with the settings `scripts/start` uses:
 no page is wider than the screen, the navigation and the sidebar fold behind the menu button, wide
-tables scroll inside their card, and dialogs and wizards fit."""
+tables scroll inside their card, and dialogs and wizards fit, refused input and its errors too."""
 
 import pytest
 from playwright.sync_api import expect
 
 from routes import services as route_services
 from tests.conftest import log_in
-from tests.test_browser_routes import sock_shop  # noqa: F401 - the fixture
+from tests.test_browser_form_errors import bad_annotation_key, refused_in_dialog
+from tests.test_browser_routes import next_step, refreshed, sock_shop  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -79,7 +80,28 @@ def test_every_page_and_dialog_fits_a_phone(
         fits(page, f"the route with {opener} open")
         page.locator("dialog.modal [data-close-modal]").click()
         expect(page.locator("dialog.modal")).to_have_count(0)
+
+    # Refused input at phone width: the error shows on its field, inside the screen.
+    def fits_refused(dialog) -> None:
+        inside_the_screen(page, "dialog.modal")
+        inside_the_screen(page, "dialog.modal .field-error")
+        fits(page, "a refused dialog")
+
+    bad_path = lambda d: d.locator("input[name=rule-0-path-0-path]").fill("no-slash")  # noqa: E731
+    refused_in_dialog(page, "#edit-rules", bad_path, "start with '/'", also=fits_refused)
+    refused_in_dialog(page, "#edit-annotations", bad_annotation_key, "not a valid key", also=fits_refused)
     page.goto(f"{live_server.url}/projects/sock-shop/gateway/")
-    page.click("#edit-gateway")
-    inside_the_screen(page, "dialog.modal")
-    fits(page, "the gateway wizard")
+    bad_replicas = lambda d: d.locator("#id_replicas").fill("12")  # noqa: E731
+    refused_in_dialog(
+        page, "#edit-gateway", bad_replicas, "between 1 and 10", submit="button.primary[value=next]", also=fits_refused
+    )
+    page.goto(f"{live_server.url}/projects/sock-shop/routes/new/")
+    page.fill("#id_name", "phone")
+    next_step(page)
+    refreshed(page, lambda: page.check("input[name=rule-0-host_mode][value=custom]"))
+    page.fill("input[name=rule-0-host]", "Not A Host")
+    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
+    next_step(page)
+    expect(page.locator("#route-wizard .field-error").first).to_contain_text("host")
+    inside_the_screen(page, "#route-wizard .field-error")
+    fits(page, "the route wizard with a refused host")
