@@ -34,16 +34,7 @@ def test_refused_wizard_steps_and_dialogs_keep_the_page_with_debug_on(
     log_in(page, live_server.url, "project-regular", demo_passwords["project-regular"])
     assert "django-htmx.js" not in page.content()  # the debug script is not loaded at all
 
-    # The route wizard: a host that is not a host.
-    page.goto(f"{live_server.url}/projects/sock-shop/routes/new/")
-    page.fill("#id_name", "bad-host")
-    next_step(page)
-    refreshed(page, lambda: page.check("input[name=rule-0-host_mode][value=custom]"))
-    page.fill("input[name=rule-0-host]", "Not A Host")
-    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
-    next_step(page)
-    expect(page.locator("#route-wizard .field-error").first).to_contain_text("host")
-    expect(page.locator(".steps li.current")).to_have_text("Rules")
+    refused_host_in_the_wizard(page, live_server.url)
     still_styled(page)
     in_the_wizard = room_of_the_rules_editor(page.locator("#route-wizard"))
 
@@ -82,6 +73,20 @@ def test_refused_wizard_steps_and_dialogs_keep_the_page_with_debug_on(
         admin, "#invite-member", lambda d: d.locator("#id_username").fill("nobody-here"), "", submit="button.primary"
     )
     assert not [text for text in said if "Content Security Policy" in text], said
+
+
+def refused_host_in_the_wizard(page, base_url: str) -> None:
+    """The route wizard, given a host that is not a host: it stays on the rules step with the error
+    on the host's field."""
+    page.goto(f"{base_url}/projects/sock-shop/routes/new/")
+    page.fill("#id_name", "bad-host")
+    next_step(page)
+    refreshed(page, lambda: page.check("input[name=rule-0-host_mode][value=custom]"))
+    page.fill("input[name=rule-0-host]", "Not A Host")
+    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
+    next_step(page)
+    expect(page.locator("#route-wizard .field-error").first).to_contain_text("host")
+    expect(page.locator(".steps li.current")).to_have_text("Rules")
 
 
 def room_of_the_rules_editor(editor) -> dict[str, float]:

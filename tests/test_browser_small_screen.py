@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from routes import services as route_services
 from tests.conftest import log_in
-from tests.test_browser_form_errors import bad_annotation_key, refused_in_dialog
-from tests.test_browser_routes import next_step, refreshed, sock_shop  # noqa: F401 - the fixture
+from tests.test_browser_form_errors import bad_annotation_key, refused_host_in_the_wizard, refused_in_dialog
+from tests.test_browser_routes import sock_shop  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -95,13 +95,6 @@ def test_every_page_and_dialog_fits_a_phone(
     refused_in_dialog(
         page, "#edit-gateway", bad_replicas, "between 1 and 10", submit="button.primary[value=next]", also=fits_refused
     )
-    page.goto(f"{live_server.url}/projects/sock-shop/routes/new/")
-    page.fill("#id_name", "phone")
-    next_step(page)
-    refreshed(page, lambda: page.check("input[name=rule-0-host_mode][value=custom]"))
-    page.fill("input[name=rule-0-host]", "Not A Host")
-    refreshed(page, lambda: page.select_option("select[name=rule-0-path-0-service]", "front-end"))
-    next_step(page)
-    expect(page.locator("#route-wizard .field-error").first).to_contain_text("host")
+    refused_host_in_the_wizard(page, live_server.url)
     inside_the_screen(page, "#route-wizard .field-error")
     fits(page, "the route wizard with a refused host")
