@@ -55,10 +55,24 @@ def parse_list(value: str | None, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def parse_mapping(name: str, value: str | None) -> dict[str, str]:
+    """`key=value,key=value` into a dict; each key once, none empty."""
+    mapping: dict[str, str] = {}
+    for item in parse_list(value, []):
+        key, equals, entry = (part.strip() for part in item.partition("="))
+        if not equals or not key or not entry:
+            raise ConfigError(f"{name} must be a comma-separated list of key=value, not {item!r}")
+        if key in mapping:
+            raise ConfigError(f"{name} names {key!r} twice")
+        mapping[key] = entry
+    return mapping
+
+
 @dataclass(frozen=True)
 class Config:
     mode: str
     debug: bool
+    https: bool
     secret_key: str
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
@@ -74,6 +88,7 @@ class Config:
     tenants_may_add_platform_admins: bool
     token_days: int
     quotas: dict
+    flavor_images: dict
 
     @property
     def production(self) -> bool:
@@ -97,6 +112,7 @@ class Config:
         return cls(
             mode=mode,
             debug=parse_bool("DJANGO_DEBUG", env.get("DJANGO_DEBUG"), default=not production),
+            https=parse_bool("CONSOLE_HTTPS", env.get("CONSOLE_HTTPS"), default=production),
             secret_key=secret_key or "development-only-insecure-key-do-not-use-in-production",
             allowed_hosts=parse_list(env.get("DJANGO_ALLOWED_HOSTS"), default_hosts),
             csrf_trusted_origins=parse_list(env.get("DJANGO_CSRF_TRUSTED_ORIGINS"), []),
@@ -119,6 +135,7 @@ class Config:
                 name: parse_int(f"CONSOLE_QUOTA_{name.upper()}", env.get(f"CONSOLE_QUOTA_{name.upper()}"), default)
                 for name, default in QUOTA_DEFAULTS.items()
             },
+            flavor_images=parse_mapping("CONSOLE_FLAVOR_IMAGES", env.get("CONSOLE_FLAVOR_IMAGES")),
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

@@ -186,7 +186,11 @@ LOGGING = {
     "loggers": {"kubernetes": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
 
-if CONFIG.production:
+# Each gateway flavor's controller image where the platform's registry serves it (gateways/flavors.py).
+CONSOLE_FLAVOR_IMAGES = CONFIG.flavor_images
+
+if CONFIG.https:
+    # Reached over HTTPS, terminated in front of the console (an Ingress, a load balancer).
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
@@ -194,6 +198,7 @@ if CONFIG.production:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+if CONFIG.production:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

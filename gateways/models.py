@@ -1,4 +1,5 @@
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -9,6 +10,11 @@ from console.validators import validate_address, validate_domain
 from gateways import flavors, policy
 from gateways.validators import MAX_REPLICAS, validate_config, validate_replicas, validate_service_annotations
 from tenants.models import Project
+
+
+def controller_image(flavor: str) -> str:
+    """The image a flavor's controller runs: the platform's (CONSOLE_FLAVOR_IMAGES), else the pinned one."""
+    return settings.CONSOLE_FLAVOR_IMAGES.get(flavor) or flavors.FLAVORS[flavor].image
 
 
 class Gateway(ReconciledModel):
@@ -166,6 +172,10 @@ class Gateway(ReconciledModel):
     @property
     def flavor_info(self) -> flavors.Flavor:
         return flavors.FLAVORS[self.flavor]
+
+    @property
+    def controller_image(self) -> str:
+        return controller_image(self.flavor)
 
     @property
     def serves_gateway_api(self) -> bool:

@@ -367,7 +367,7 @@ def deployment(gateway, parts) -> dict:
     ]
     container = {
         "name": "controller",
-        "image": gateway.flavor_info.image,
+        "image": gateway.controller_image,
         # A cluster that has the image (the local node has only images built here) must not pull it.
         "imagePullPolicy": "IfNotPresent",
         "args": parts["args"],

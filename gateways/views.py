@@ -9,7 +9,7 @@ from console.models import is_stale
 from console.views import finish
 from gateways import flavors, rollout, services
 from gateways.forms import GatewayForm
-from gateways.models import Gateway
+from gateways.models import Gateway, controller_image
 from tenants import permissions as perms
 from tenants.forms import add_service_errors
 from tenants.models import Project
@@ -111,7 +111,7 @@ def mark_failing_flavors(form, gateway) -> dict[str, str]:
     if not form.is_bound and not (gateway.pk and gateway.enabled) and form.initial.get("flavor") in failing:
         form.initial["flavor"] = next((key for key in flavors.FLAVORS if key not in failing), form.initial["flavor"])
     return {
-        key: f"{flavors.FLAVORS[key].label}: a gateway here waits for its image {flavors.FLAVORS[key].image}, "
+        key: f"{flavors.FLAVORS[key].label}: a gateway here waits for its image {controller_image(key)}, "
         "which the cluster's nodes could not get."
         for key in failing
     }

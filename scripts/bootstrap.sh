@@ -35,6 +35,7 @@ if [ $with_node = 1 ]; then
   need nsenter util-linux
   need ip iproute2
   [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
+  need debootstrap debootstrap  # the console's image and the chart's bundled PostgreSQL and Redis
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing[*]}"

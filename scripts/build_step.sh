@@ -7,7 +7,9 @@ build_step() {
   mkdir -p "$(dirname "$log")"
   echo "    Building $what: the first build on a 2-core machine takes about $usual (progress in $log)" >&2
   start=$(date +%s)
-  if ! "$@" >"$log" 2>&1; then
+  # In the background, so that `set -e` holds inside COMMAND (an `if` around it would turn it off).
+  "$@" >"$log" 2>&1 &
+  if ! wait $!; then
     echo "    Building $what failed; the end of $log:" >&2
     tail -30 "$log" >&2
     return 1

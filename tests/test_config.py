@@ -56,6 +56,10 @@ def test_production_turns_debug_off_and_needs_a_real_secret_key():
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be true or false"),
         ({"CONSOLE_RESYNC_SECONDS": "soon"}, "CONSOLE_RESYNC_SECONDS must be a whole number"),
         ({"CONSOLE_RESYNC_SECONDS": "0"}, "CONSOLE_RESYNC_SECONDS must be at least 1"),
+        ({"CONSOLE_HTTPS": "sometimes"}, "CONSOLE_HTTPS must be true or false"),
+        ({"CONSOLE_FLAVOR_IMAGES": "traefik"}, "CONSOLE_FLAVOR_IMAGES must be a comma-separated list of key=value"),
+        ({"CONSOLE_FLAVOR_IMAGES": "traefik="}, "not 'traefik='"),
+        ({"CONSOLE_FLAVOR_IMAGES": "traefik=a:1,traefik=b:2"}, "CONSOLE_FLAVOR_IMAGES names 'traefik' twice"),
     ],
 )
 def test_bad_values_name_the_variable(env, message):
@@ -66,3 +70,32 @@ def test_bad_values_name_the_variable(env, message):
 def test_lists_are_comma_separated():
     config = Config.from_env({"DJANGO_ALLOWED_HOSTS": "console.example.com, .example.org,"}, BASE)
     assert config.allowed_hosts == ["console.example.com", ".example.org"]
+
+
+def test_https_follows_the_mode_unless_told_and_flavor_images_are_pairs():
+    production = {"CONSOLE_MODE": "production", "DJANGO_SECRET_KEY": SECRET}
+    assert Config.from_env(production, BASE).https is True
+    assert Config.from_env({**production, "CONSOLE_HTTPS": "false"}, BASE).https is False
+    assert Config.from_env({}, BASE).https is False
+    images = "traefik=registry.example.com/traefik:v3.6.12, nginx-inc=registry.example.com/nginx-ingress:5.5.4"
+    assert Config.from_env({"CONSOLE_FLAVOR_IMAGES": images}, BASE).flavor_images == {
+        "traefik": "registry.example.com/traefik:v3.6.12",
+        "nginx-inc": "registry.example.com/nginx-ingress:5.5.4",
+    }
+
+
+def test_a_flavor_image_for_a_flavor_the_console_lacks_fails_the_checks_and_a_known_one_is_rendered(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from gateways.models import Gateway
+    from gateways.render import manifests
+    from tenants.models import Project, Workspace
+
+    settings.CONSOLE_FLAVOR_IMAGES = {"nginx": "registry.example.com/nginx:1"}
+    with pytest.raises(SystemCheckError, match="CONSOLE_FLAVOR_IMAGES names 'nginx', which is not a gateway flavor"):
+        call_command("check")
+    settings.CONSOLE_FLAVOR_IMAGES = {"traefik": "registry.example.com/traefik:v3.6.12"}
+    gateway = Gateway(pk=3, project=Project(pk=5, name="shop", workspace=Workspace(name="ws")), flavor="traefik")
+    deployment = next(m for m in manifests(gateway) if m["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/traefik:v3.6.12"

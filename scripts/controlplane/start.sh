@@ -162,10 +162,13 @@ write_kubeconfig "$state/kubelet.kubeconfig" "system:node:$NODE_NAME"
 write_kubeconfig "$state/kube-proxy.kubeconfig" system:kube-proxy
 # Namespaces finish deleting, service accounts get tokens, Deployments and ReplicaSets make pods
 # and report, EndpointSlices follow pods; with a node, pods also get the cluster's CA
-# (kube-root-ca.crt), a lost node's pods are moved off it, and finished pods are collected.
+# (kube-root-ca.crt), a lost node's pods are moved off it, finished pods are collected, and what the
+# console's chart installs runs: StatefulSets with their volume claims bound, Jobs, disruption budgets.
 controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller
 controllers+=,deployment-controller,replicaset-controller,endpointslice-controller
 [ $with_node = 0 ] || controllers+=,root-ca-certificate-publisher-controller,node-lifecycle-controller,taint-eviction-controller,pod-garbage-collector-controller
+[ $with_node = 0 ] || controllers+=,statefulset-controller,job-controller,ttl-after-finished-controller,disruption-controller
+[ $with_node = 0 ] || controllers+=,persistentvolume-binder-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller
 launch kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$state/controller-manager.kubeconfig" \
   --authentication-kubeconfig "$state/controller-manager.kubeconfig" \

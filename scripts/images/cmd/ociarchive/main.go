@@ -1,13 +1,17 @@
-// Command ociarchive packs one static binary into an OCI image archive that
-// `ctr images import` takes: a single layer holding the binary, /etc/passwd and /etc/group with
-// a non-root user, and /tmp, under the image name given. No registry is needed or asked.
+// Command ociarchive packs an image into an OCI image archive that `ctr images import` takes, and
+// that `crane push` sends to a registry, under the image name given. No registry is needed or asked.
+// The image has one layer: either one static binary with /etc/passwd and /etc/group naming a
+// non-root user, and /tmp; or a whole root file system, given as a tar, gzipped into the layer.
 //
 //	ociarchive -name docker.io/library/traefik:v3.6.12 -binary ./traefik -entrypoint /traefik -o traefik.tar
+//	ociarchive -name kube-console.local/console:abc -rootfs rootfs.tar -entrypoint /app/scripts/console \
+//	    -cmd web -user 10001 -workdir /app -env PATH=/app/.venv/bin:/usr/bin:/bin -o console.tar
 package main
 
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -63,39 +67,78 @@ func layer(binary []byte, entrypoint string) []byte {
 	return buffer.Bytes()
 }
 
+// gzipped compresses a layer with a fixed header, so the same layer always makes the same blob.
+func gzipped(data []byte) []byte {
+	var buffer bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buffer, gzip.BestSpeed)
+	must(err)
+	w.ModTime = epoch
+	_, err = w.Write(data)
+	must(err)
+	must(w.Close())
+	return buffer.Bytes()
+}
+
+// list gathers a repeated flag's values.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
 func main() {
+	var env, cmd list
 	name := flag.String("name", "", "the image name, e.g. docker.io/library/traefik:v3.6.12")
 	binaryPath := flag.String("binary", "", "the static binary to run")
-	entrypoint := flag.String("entrypoint", "", "where the binary goes in the image, e.g. /traefik")
+	rootfsPath := flag.String("rootfs", "", "a tar of the whole root file system (instead of -binary)")
+	entrypoint := flag.String("entrypoint", "", "the command the image runs, e.g. /traefik (with -binary: where it goes)")
+	flag.Var(&cmd, "cmd", "an argument the entrypoint gets by default (repeatable)")
+	flag.Var(&env, "env", "NAME=VALUE in the image's environment (repeatable; default PATH=/)")
+	workdir := flag.String("workdir", "/", "the working directory")
 	user := flag.String("user", "65532", "the user the image runs as by default")
 	output := flag.String("o", "", "the archive to write")
 	flag.Parse()
-	if *name == "" || *binaryPath == "" || *entrypoint == "" || *output == "" {
+	if *name == "" || (*binaryPath == "") == (*rootfsPath == "") || *entrypoint == "" || *output == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	binary, err := os.ReadFile(*binaryPath)
-	must(err)
-
-	layerData := layer(binary, *entrypoint)
+	var layerData, blob []byte
+	mediaType := "application/vnd.oci.image.layer.v1.tar"
+	if *rootfsPath != "" {
+		var err error
+		layerData, err = os.ReadFile(*rootfsPath)
+		must(err)
+		blob, mediaType = gzipped(layerData), mediaType+"+gzip"
+	} else {
+		binary, err := os.ReadFile(*binaryPath)
+		must(err)
+		layerData = layer(binary, *entrypoint)
+		blob = layerData
+	}
+	if len(env) == 0 {
+		env = list{"PATH=/"}
+	}
+	imageConfig := map[string]any{
+		"Entrypoint": []string{*entrypoint},
+		"User":       *user,
+		"Env":        []string(env),
+		"WorkingDir": *workdir,
+	}
+	if len(cmd) > 0 {
+		imageConfig["Cmd"] = []string(cmd)
+	}
 	config := map[string]any{
 		"architecture": "amd64",
 		"os":           "linux",
 		"created":      epoch.Format(time.RFC3339),
-		"config": map[string]any{
-			"Entrypoint": []string{*entrypoint},
-			"User":       *user,
-			"Env":        []string{"PATH=/"},
-			"WorkingDir": "/",
-		},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{digest(layerData)}},
+		"config":       imageConfig,
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{digest(layerData)}},
 	}
 	configData := mustJSON(config)
 	manifest := map[string]any{
 		"schemaVersion": 2,
 		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
 		"config":        descriptor{MediaType: "application/vnd.oci.image.config.v1+json", Digest: digest(configData), Size: len(configData)},
-		"layers":        []descriptor{{MediaType: "application/vnd.oci.image.layer.v1.tar", Digest: digest(layerData), Size: len(layerData)}},
+		"layers":        []descriptor{{MediaType: mediaType, Digest: digest(blob), Size: len(blob)}},
 	}
 	manifestData := mustJSON(manifest)
 	tag := (*name)[strings.LastIndex(*name, ":")+1:]
@@ -117,7 +160,7 @@ func main() {
 	addFile(archive, "oci-layout", 0o644, []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	addDir(archive, "blobs/", 0o755)
 	addDir(archive, "blobs/sha256/", 0o755)
-	for _, blob := range [][]byte{layerData, configData, manifestData} {
+	for _, blob := range [][]byte{blob, configData, manifestData} {
 		addFile(archive, "blobs/sha256/"+strings.TrimPrefix(digest(blob), "sha256:"), 0o644, blob)
 	}
 	addFile(archive, "index.json", 0o644, mustJSON(index))
