@@ -7,7 +7,9 @@ answers through its gateway. Nothing is mocked: helm, the API server (which enfo
 and the pods are real."""
 
 import json
+import os
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -288,71 +290,355 @@ def condition(item: dict, kind: str = "Ready") -> dict:
     return next((c for c in item["status"]["conditions"] if c["type"] == kind), {})
 
 
-def test_helm_install_brings_up_a_console_whose_worker_serves_a_route_with_the_charts_rbac_only(
-    installed, kubectl, control_plane
-):
-    pods = json.loads(kubectl("-n", installed.namespace, "get", "pods", "-o", "json"))["items"]
-    running = {
-        p["metadata"]["labels"]["app.kubernetes.io/component"] for p in pods if p["status"]["phase"] == "Running"
-    }
-    assert running == {"web", "worker", "beat", "postgresql", "redis"}
-    assert requests.get(f"{installed.base}/readyz", timeout=5).json() == {"database": "ok", "redis": "ok"}
+@dataclass
+class Shop:
+    """A tenant's project in the installed console: a Traefik gateway and routes to the demo backend."""
 
+    project: str
+    token: str
+    node_port: int
+    routes: list[str]
+
+    def host(self, route: str) -> str:
+        return f"{route}.{self.project}.example.com"
+
+
+def ready(api: requests.Session, url: str, what: str, timeout: float = 120) -> dict:
+    return wait_for(
+        lambda: (item := api.get(url, timeout=10).json()) and condition(item).get("status") == "True" and item,
+        timeout=timeout,
+        what=what,
+    )
+
+
+@pytest.fixture(scope="module")
+def shop(installed, kubectl, control_plane) -> Shop:
+    """Through the installed console's API only: a platform admin (made with kubectl exec), a
+    workspace and project, the project's Traefik gateway and three routes, all Ready."""
     installed.manage(
         kubectl,
         "from tenants import services",
         f"services.create_user(username='platform', password='{PASSWORD}', platform_admin=True)",
     )
-    browser = sign_in(installed, "platform", PASSWORD)
-    home = browser.get(f"{installed.base}/", timeout=10)
-    assert home.status_code == 200 and "platform" in home.text
-    stylesheet = browser.get(f"{installed.base}/static/console.css", timeout=10)
-    assert stylesheet.status_code == 200 and "text/css" in stylesheet.headers["Content-Type"]
-
     token = requests.post(
         f"{installed.base}/api/v1/auth/token/", json={"username": "platform", "password": PASSWORD}, timeout=10
     ).json()["token"]
-    api = installed.api(token)
+    api, base = installed.api(token), f"{installed.base}/api/v1"
     project = f"chart-{installed.namespace[-6:]}"
-    assert api.post(f"{installed.base}/api/v1/workspaces/", json={"name": project}, timeout=10).status_code == 201
-    created = api.post(f"{installed.base}/api/v1/workspaces/{project}/projects/", json={"name": project}, timeout=10)
+    assert api.post(f"{base}/workspaces/", json={"name": project}, timeout=10).status_code == 201
+    created = api.post(f"{base}/workspaces/{project}/projects/", json={"name": project}, timeout=10)
     assert created.status_code == 201, created.text
-    wait_for(
-        lambda: (
-            condition(api.get(f"{installed.base}/api/v1/projects/{project}/", timeout=10).json()).get("status")
-            == "True"
-        ),
-        timeout=60,
-        what="the in-cluster console to create the project's namespace",
-    )
+    ready(api, f"{base}/projects/{project}/", "the in-cluster console to create the project's namespace", 60)
     run_demo_backends(control_plane, project)
     gateway = api.put(
-        f"{installed.base}/api/v1/projects/{project}/gateway/",
+        f"{base}/projects/{project}/gateway/",
         json={"flavor": "traefik", "access_mode": "NodePort", "generation": 0},
         timeout=10,
     )
     assert gateway.status_code == 202, gateway.text
-    ready = wait_for(
-        lambda: (
-            (g := api.get(f"{installed.base}/api/v1/projects/{project}/gateway/", timeout=10).json())
-            and condition(g).get("status") == "True"
-            and g
-        ),
-        timeout=120,
-        what="the in-cluster console's gateway to be Ready",
+    node_port = ready(api, f"{base}/projects/{project}/gateway/", "the gateway to be Ready")["status"]["node_ports"]
+    shop = Shop(project, token, node_port["http"], ["shop", "cart", "pay"])
+    for name in shop.routes:
+        rule = {"host": shop.host(name), "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+        route = api.post(f"{base}/projects/{project}/routes/", json={"name": name, "rules": [rule]}, timeout=10)
+        assert route.status_code == 201, route.text
+    for name in shop.routes:
+        ready(api, f"{base}/projects/{project}/routes/{name}/", f"route {name} to be Ready")
+    return shop
+
+
+def answers(installed: Installed, shop: Shop, route: str) -> bool:
+    answer = served(installed.node_ip, shop.node_port, shop.host(route))
+    return bool(answer) and answer.json["service"] == "front-end"
+
+
+def test_helm_install_brings_up_a_console_whose_worker_serves_routes_with_the_charts_rbac_only(
+    installed, shop, kubectl
+):
+    pods = json.loads(kubectl("-n", installed.namespace, "get", "pods", "-o", "json"))["items"]
+    component = "app.kubernetes.io/component"
+    running = {p["metadata"]["labels"][component] for p in pods if p["status"]["phase"] == "Running"}
+    assert running == {"web", "worker", "beat", "postgresql", "redis"}
+    assert requests.get(f"{installed.base}/readyz", timeout=5).json() == {"database": "ok", "redis": "ok"}
+
+    browser = sign_in(installed, "platform", PASSWORD)
+    page = browser.get(f"{installed.base}/projects/{shop.project}/routes/", timeout=10)
+    assert page.status_code == 200 and all(name in page.text for name in shop.routes)
+    stylesheet = browser.get(f"{installed.base}/static/console.css", timeout=10)
+    assert stylesheet.status_code == 200 and "text/css" in stylesheet.headers["Content-Type"]
+    for name in shop.routes:
+        assert wait_for(lambda name=name: answers(installed, shop, name), timeout=60, what=f"route {name} to answer")
+
+
+class Stream:
+    """A steady stream of requests to the installed console, as tenants make them, until stopped:
+    reads of the route list and page, and edits of each route's annotations (every edit a new
+    value, sent with the generation it edits). Each request goes on a new connection, so a request
+    that fails is the server's failure, not a reused connection's. Records what failed and the last
+    value each route was given."""
+
+    def __init__(self, installed: Installed, shop: Shop):
+        self.base = f"{installed.base}/api/v1/projects/{shop.project}/routes/"
+        self.headers = {"Authorization": f"Token {shop.token}", "Connection": "close"}
+        self.routes = shop.routes
+        self.sent = 0
+        self.failed: list[str] = []
+        self.last: dict[str, str] = {}
+        self.stopping = threading.Event()
+        editors = [threading.Thread(target=self.edit, args=(route,)) for route in self.routes]
+        self.threads = [threading.Thread(target=self.read), *editors]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def call(self, method: str, url: str, **kwargs) -> requests.Response | None:
+        self.sent += 1
+        try:
+            response = requests.request(
+                method, url, headers={**self.headers, **kwargs.pop("headers", {})}, timeout=15, **kwargs
+            )
+        except requests.RequestException as error:
+            self.failed.append(f"{method} {url}: {error}")
+            return None
+        if response.status_code >= 500 or response.status_code in (401, 403, 404):
+            self.failed.append(f"{method} {url}: {response.status_code} {response.text[:200]}")
+            return None
+        return response
+
+    def read(self):
+        while not self.stopping.is_set():
+            self.call("GET", self.base, params={"limit": 50})
+            time.sleep(0.05)
+
+    def edit(self, route: str):
+        value = 0
+        generation = self.call("GET", f"{self.base}{route}/").json()["generation"]
+        while not self.stopping.is_set():
+            value += 1
+            body = {"annotations": {"edit": str(value)}}
+            answer = self.call("PATCH", f"{self.base}{route}/", json=body, headers={"If-Match": f'"{generation}"'})
+            if answer is not None and answer.status_code == 200:
+                generation, self.last[route] = answer.json()["generation"], str(value)
+            elif answer is not None:  # one editor per route: nothing else is expected
+                self.failed.append(f"PATCH {route}: {answer.status_code} {answer.text[:200]}")
+                generation = self.call("GET", f"{self.base}{route}/").json()["generation"]
+            time.sleep(0.2)
+
+
+def converged(installed: Installed, shop: Shop, kubectl, last: dict[str, str]) -> None:
+    """Waits until every route's last edit is stored, reconciled and in the cluster's object."""
+    api = installed.api(shop.token)
+    for route, value in last.items():
+        url = f"{installed.base}/api/v1/projects/{shop.project}/routes/{route}/"
+
+        def applied(route=route, value=value, url=url):
+            item = api.get(url, timeout=10).json()
+            if item["annotations"].get("edit") != value:
+                return False
+            status = item["status"]
+            return (
+                status["observed_generation"] == item["generation"]
+                and condition(item, "Synced").get("status") == "True"
+            )
+
+        wait_for(applied, timeout=120, what=f"route {route}'s last edit ({value}) to be applied")
+        live = json.loads(kubectl("-n", shop.project, "get", "ingressroutes.traefik.io,ingresses", "-o", "json"))[
+            "items"
+        ]
+        annotations = [obj["metadata"].get("annotations", {}) for obj in live if obj["metadata"]["name"] == route]
+        assert annotations and annotations[0].get("edit") == value, (route, annotations)
+
+
+def pod_names(kubectl, installed: Installed, component: str) -> list[str]:
+    selector = f"app.kubernetes.io/instance={installed.release},app.kubernetes.io/component={component}"
+    pods = json.loads(kubectl("-n", installed.namespace, "get", "pods", "-l", selector, "-o", "json"))["items"]
+    return [p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def all_ready(kubectl, installed: Installed) -> bool:
+    pods = json.loads(kubectl("-n", installed.namespace, "get", "pods", "-o", "json"))["items"]
+    serving = [p for p in pods if p["metadata"]["labels"].get("app.kubernetes.io/component") != "migrate"]
+    return all(
+        not p["metadata"].get("deletionTimestamp")
+        and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}]))
+        for p in serving
     )
-    host = f"shop.{project}.example.com"
-    route = api.post(
-        f"{installed.base}/api/v1/projects/{project}/routes/",
-        json={"name": "shop", "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}]},
-        timeout=10,
+
+
+def test_deleting_a_web_pod_then_a_worker_pod_under_a_stream_of_reads_and_edits_loses_nothing(installed, shop, kubectl):
+    with Stream(installed, shop) as stream:
+        time.sleep(3)
+        kubectl("-n", installed.namespace, "delete", "pod", pod_names(kubectl, installed, "web")[0], "--wait=false")
+        time.sleep(2)
+        wait_for(lambda: all_ready(kubectl, installed), timeout=120, what="a new web pod to be Ready")
+        time.sleep(2)
+        # Mid-reconcile: the edits keep the workers busy applying.
+        kubectl("-n", installed.namespace, "delete", "pod", pod_names(kubectl, installed, "worker")[0], "--wait=false")
+        wait_for(lambda: all_ready(kubectl, installed), timeout=120, what="a new worker pod to be Ready")
+        time.sleep(3)
+    print(f"\nweb and worker pod deletions: {stream.sent} requests sent, {len(stream.failed)} failed")
+    assert stream.failed == [], stream.failed[:10]
+    assert len(stream.last) == len(shop.routes) and stream.sent > 100
+    converged(installed, shop, kubectl, stream.last)
+
+
+def test_a_permission_the_console_lacks_is_reported_on_the_object_in_the_api_servers_words(installed, shop, kubectl):
+    role_name = installed.fullname
+    original = json.loads(kubectl("get", "clusterrole", role_name, "-o", "json"))
+    narrowed = json.loads(json.dumps(original))
+    for rule in narrowed["rules"]:
+        if "ingressroutes" in rule["resources"] and "patch" in rule["verbs"]:
+            rule["resources"].remove("ingressroutes")
+    narrowed["rules"] = [rule for rule in narrowed["rules"] if rule["resources"]]
+    path = Path(installed.kubeconfig).parent / f"narrowed-{role_name}.json"
+    path.write_text(json.dumps(narrowed))
+    api = installed.api(shop.token)
+    routes = f"{installed.base}/api/v1/projects/{shop.project}/routes/"
+    kubectl("replace", "-f", str(path))
+    try:
+        rule = {"host": shop.host("denied"), "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+        assert api.post(routes, json={"name": "denied", "rules": [rule]}, timeout=10).status_code == 201
+        refused = wait_for(
+            lambda: (
+                (item := api.get(f"{routes}denied/", timeout=10).json())
+                and condition(item, "Synced").get("status") == "False"
+                and item
+            ),
+            timeout=60,
+            what="the route to say the console may not apply it",
+        )
+        message = condition(refused, "Synced")["message"]
+        account = f"system:serviceaccount:{installed.namespace}:{installed.fullname}"
+        assert f'User "{account}" cannot patch resource "ingressroutes"' in message, message
+        assert refused["status"]["state"] != "Ready"
+    finally:
+        original["metadata"].pop("resourceVersion", None)
+        path.write_text(json.dumps(original))
+        kubectl("replace", "-f", str(path))
+        api.delete(f"{routes}denied/", timeout=10)
+
+
+PROBE_MIGRATION = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tenants", "{leaf}")]
+    operations = [
+        migrations.RunSQL(
+            "CREATE TABLE upgrade_probe (ran_at timestamp with time zone DEFAULT now()); "
+            "INSERT INTO upgrade_probe DEFAULT VALUES;",
+            "DROP TABLE upgrade_probe;",
+        )
+    ]
+"""
+
+
+def upgrade_image(tmp_path: Path) -> dict[str, str]:
+    """The console's image rebuilt with one more migration (it records each run in a table)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    (leaf,) = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("tenants")
+    overlay = tmp_path / "overlay"
+    (overlay / "tenants/migrations").mkdir(parents=True)
+    (overlay / "tenants/migrations/9999_upgrade_probe.py").write_text(PROBE_MIGRATION.format(leaf=leaf[1]))
+    done = subprocess.run(
+        [ROOT / "scripts/images/console.sh"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "CONSOLE_IMAGE_OVERLAY": str(overlay)},
     )
-    assert route.status_code == 201, route.text
-    answer = wait_for(
-        lambda: served(installed.node_ip, ready["status"]["node_ports"]["http"], host),
-        timeout=90,
-        what="the route to answer through the gateway the in-cluster console made",
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"dir": done.stdout.strip().splitlines()[-1]}
+
+
+def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_no_request_and_migrates_once(
+    installed, shop, kubectl, helm, control_plane, tmp_path
+):
+    built_dir = Path(upgrade_image(tmp_path)["dir"])
+    new_image = env_file(built_dir / "image.env")["CONSOLE_IMAGE"]
+    imported = subprocess.run(
+        [ROOT / "scripts/node/import.sh", control_plane.state, built_dir / "console.tar"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert answer.json["service"] == "front-end"
-    shown = api.get(f"{installed.base}/api/v1/projects/{project}/routes/shop/", timeout=10).json()
-    assert condition(shown).get("status") == "True", shown
+    assert imported.returncode == 0, imported.stderr
+    with Stream(installed, shop) as stream:
+        time.sleep(2)
+        helm(
+            "upgrade", installed.release, str(CHART), "--namespace", installed.namespace, "--reuse-values",
+            "--set", f"image.tag={new_image.rpartition(':')[2]}", "--wait", "--timeout", "5m",
+            kubeconfig=control_plane.kubeconfig,
+        )  # fmt: skip
+        wait_for(lambda: all_ready(kubectl, installed), timeout=120, what="the upgraded pods to be Ready")
+        time.sleep(2)
+    print(f"\nhelm upgrade: {stream.sent} requests sent, {len(stream.failed)} failed")
+    assert stream.failed == [], stream.failed[:10]
+    assert stream.sent > 100
+    pods = json.loads(kubectl("-n", installed.namespace, "get", "pods", "-o", "json"))["items"]
+    images = {
+        c["image"]
+        for p in pods
+        for c in p["spec"]["containers"]
+        if p["metadata"]["labels"].get("app.kubernetes.io/component") in ("web", "worker", "beat")
+    }
+    assert images == {new_image}
+    ran = installed.manage(
+        kubectl,
+        "from django.db import connection",
+        "cursor = connection.cursor()",
+        "cursor.execute('SELECT count(*) FROM upgrade_probe')",
+        "print('probe runs:', cursor.fetchone()[0])",
+    )
+    assert "probe runs: 1" in ran
+    job = json.loads(kubectl("-n", installed.namespace, "get", "job", f"{installed.fullname}-migrate-2", "-o", "json"))
+    assert job["status"].get("succeeded") == 1
+    converged(installed, shop, kubectl, stream.last)
+    for name in shop.routes:
+        assert answers(installed, shop, name), f"route {name} no longer answers after the upgrade"
+
+
+def test_helm_uninstall_removes_the_console_and_leaves_tenants_gateways_and_routes_serving(
+    installed, shop, kubectl, helm, control_plane
+):
+    helm(
+        "uninstall",
+        installed.release,
+        "--namespace",
+        installed.namespace,
+        "--wait",
+        kubeconfig=control_plane.kubeconfig,
+    )
+    left = kubectl(
+        "-n",
+        installed.namespace,
+        "get",
+        "deployments,statefulsets,services,jobs,secrets,serviceaccounts",
+        "-l",
+        f"app.kubernetes.io/instance={installed.release}",
+        "-o",
+        "name",
+    )
+    assert left.strip() == ""
+    assert (
+        kubectl(
+            "get",
+            "clusterroles,clusterrolebindings",
+            "-l",
+            f"app.kubernetes.io/instance={installed.release}",
+            "-o",
+            "name",
+        ).strip()
+        == ""
+    )
+    assert json.loads(kubectl("get", "namespace", shop.project, "-o", "json"))["status"]["phase"] == "Active"
+    for name in shop.routes:
+        assert answers(installed, shop, name), f"route {name} stopped answering when the console was uninstalled"

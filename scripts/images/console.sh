@@ -7,7 +7,8 @@
 # that `ctr images import` takes and `crane push` sends to a registry (README, "Install into a
 # cluster"). Cached outside the checkout, keyed by a hash of its inputs; Debian's root file system
 # is cached on its own, keyed by its package list. Run as root (debootstrap, chroot).
-# Prints the directory holding console.tar and image.env (CONSOLE_IMAGE=<name>).
+# CONSOLE_IMAGE_OVERLAY may name a directory whose files go over the code (the upgrade test adds a
+# migration that way). Prints the directory holding console.tar and image.env (CONSOLE_IMAGE=<name>).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,7 +23,9 @@ inputs() {
   echo "$SUITE $PACKAGES $UID_GID"
   cat "$here/console.sh" "$here/debian.sh" requirements-runtime.in requirements.txt "$here/cmd/ociarchive/main.go"
   find "${CODE[@]}" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
+  [ -z "$overlay" ] || (cd "$overlay" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
+overlay=${CONSOLE_IMAGE_OVERLAY:-}
 key=$(inputs | sha256sum | cut -c1-12)
 CONSOLE_IMAGE=kube-console.local/console:$key
 cache_root=${KUBE_CONSOLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-console}
@@ -41,6 +44,7 @@ console_root() {
   tar -C "$tree" -xf "$(debian_root "$SUITE" "$PACKAGES")"
   mkdir -p "$tree/app/scripts" "$tree/tmp/requirements"
   tar -cf - --exclude=__pycache__ --exclude='*.pyc' "${CODE[@]}" | tar -C "$tree/app" -xf -
+  [ -z "$overlay" ] || cp -r "$overlay/." "$tree/app/"
   cp requirements-runtime.in requirements.txt "$tree/tmp/requirements/"
   # For pip, during the build only: this machine's name servers and the certificates it trusts (a
   # proxy in between may sign with its own).
