@@ -416,23 +416,29 @@ def _page_decoder(item_type) -> msgspec.json.Decoder:
 _PAGE_DECODERS = {False: _page_decoder(_Object), True: _page_decoder(_ObjectWithSpec)}
 
 
-_served: dict[str, tuple[float, bool]] = {}
+_served: dict[str, tuple[float, frozenset[str] | None]] = {}
 SERVED_RECHECK_SECONDS = 10
 
 
-def serves(group_version: str, fresh: bool = False) -> bool:
-    """Whether the API server serves an API group version (a CRD's, say). The answer is kept for
-    10 seconds; callers about to rely on it ask afresh."""
+def served_resources(group_version: str, fresh: bool = False) -> frozenset[str] | None:
+    """The resources (plural names) the API server serves in an API group version, a CRD's say, or
+    None when it serves no such group version. The answer is kept for 10 seconds; callers about to
+    rely on it ask afresh."""
     now = time.monotonic()
-    checked_at, served = _served.get(group_version, (0.0, False))
+    checked_at, served = _served.get(group_version, (0.0, None))
     if fresh or now - checked_at > SERVED_RECHECK_SECONDS:
         try:
-            request("GET", f"/apis/{group_version}")
-            served = True
+            found = request("GET", f"/apis/{group_version}") or {}
+            served = frozenset(resource["name"] for resource in found.get("resources", []))
         except NotFound:
-            served = False
+            served = None
         _served[group_version] = (now, served)
     return served
+
+
+def serves(group_version: str, fresh: bool = False) -> bool:
+    """Whether the API server serves an API group version (a CRD's, say)."""
+    return served_resources(group_version, fresh) is not None
 
 
 def each_object(api_version: str, kind: str, selector: str = "", with_spec: bool = False) -> Iterator[dict]:

@@ -7,7 +7,7 @@ from console import cluster
 from console.forms import WizardState
 from console.models import is_stale
 from console.views import finish
-from gateways import flavors, rollout, services
+from gateways import crds, flavors, rollout, services
 from gateways.forms import GatewayForm
 from gateways.models import Gateway, controller_image
 from tenants import permissions as perms
@@ -19,6 +19,8 @@ from tenants.views import project_context
 def page_context(request, project):
     context = project_context(request, project, "gateway")
     gateway = context["gateway"] = services.gateway_of(project)
+    if gateway is not None and gateway.enabled:
+        context["missing_crds"] = crds.missing(gateway)
     if gateway is not None and gateway.enabled and gateway.state != "Ready":
         context["pod_events"], context["pod_events_error"] = controller_events(gateway)
     return context

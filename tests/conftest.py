@@ -30,7 +30,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from console import cluster
 from console.celery import app as celery_app
-from console.settings import CONFIG
 from tenants import services
 from tests import response_checks
 from tests.response_checks import CANARY, register_secret_value
@@ -606,15 +605,14 @@ def browser(playwright):
 
 @pytest.fixture(autouse=True)
 def browser_tests_run_as_scripts_start(request):
-    """Browser tests see what a newcomer sees: the console as `scripts/start` runs it, whose DEBUG
-    follows the console's configuration (on, unless it runs in production). pytest-django turns
-    DEBUG off for every test; the browser tests' live server gets it back."""
+    """Browser tests see what a newcomer sees: the console as `scripts/start` runs it, with DEBUG off
+    as deployed, or on for tests marked `development` (`scripts/start --development`). pytest-django
+    turns DEBUG off for every test; the marked ones get it back."""
     if "browser" not in request.fixturenames:
         yield
         return
     settings_fixture = request.getfixturevalue("settings")
-    settings_fixture.DEBUG = CONFIG.debug
-    assert settings_fixture.DEBUG, "scripts/start runs the console with DEBUG on; so do the browser tests"
+    settings_fixture.DEBUG = request.node.get_closest_marker("development") is not None
     yield
 
 

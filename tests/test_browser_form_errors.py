@@ -1,4 +1,4 @@
-"""Form errors in a real Chromium with DEBUG on, as `scripts/start` runs the console by default: a
+"""Form errors in a real Chromium with DEBUG on, as `scripts/start --development` runs the console: a
 refused form keeps the page (its stylesheet, its header) and shows the error on its field, and a
 dialog's Cancel still closes it. django-htmx's debug script used to replace the whole document with
 the 400 answer, unstyled, and leave the dialog's buttons dead. Every wizard and dialog that takes
@@ -11,7 +11,7 @@ from routes import services as route_services
 from tests.conftest import log_in
 from tests.test_browser_routes import next_step, refreshed, sock_shop  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.development]
 
 
 def still_styled(page) -> None:

@@ -21,7 +21,7 @@ import yaml
 from django.db import connection
 
 from console.cluster import KINDS
-from gateways import flavors, render
+from gateways import crds, flavors, render
 from gateways.models import Gateway
 from tenants.models import Project, Workspace
 from tests.conftest import ROOT, run_demo_backends, wait_for
@@ -65,9 +65,9 @@ def helm():
 IMAGE_TAGS = ["image.tag=test", "database.bundled.image.tag=test", "redis.bundled.image.tag=test"]
 
 
-def rendered(helm, *values: str) -> list[dict]:
+def rendered(helm, *values: str, chart: Path = CHART, namespace: str = "kube-console") -> list[dict]:
     sets = [arg for value in [*IMAGE_TAGS, *values] for arg in ("--set", value)]
-    output = helm("template", "kc", str(CHART), "--namespace", "kube-console", *sets).stdout
+    output = helm("template", "kc", str(chart), "--namespace", namespace, *sets).stdout
     return [document for document in yaml.safe_load_all(output) if document]
 
 
@@ -105,6 +105,64 @@ def test_external_database_and_redis_are_given_by_url_and_nothing_is_bundled(hel
         "template", "kc", str(CHART), "--set", IMAGE_TAGS[0], "--set", "database.bundled.enabled=false", check=False
     )
     assert unset.returncode != 0 and "database: set url or existingSecret" in unset.stderr
+
+
+@pytest.fixture(scope="module")
+def packaged() -> Path:
+    """The chart as a platform team installs it: the archive scripts/chart/package.sh prints, which
+    carries the gateways' CRDs."""
+    return built("scripts/chart/package.sh")
+
+
+def test_crds_install_brings_every_crd_a_gateway_watches_and_keeps_them_on_uninstall(helm, packaged):
+    documents = rendered(helm, "crds.install=true", chart=packaged)
+    installed = {d["metadata"]["name"]: d for d in documents if d["kind"] == "CustomResourceDefinition"}
+    wanted = {f"{resource}.{crds.TRAEFIK.group}" for resource in crds.TRAEFIK.resources}
+    wanted |= {f"{resource}.{crds.GATEWAY_API.group}" for resource in crds.GATEWAY_API.resources}
+    assert set(installed) == wanted
+    assert {d["metadata"]["annotations"]["helm.sh/resource-policy"] for d in installed.values()} == {"keep"}
+    assert not [d for d in rendered(helm, chart=packaged) if d["kind"] == "CustomResourceDefinition"]
+    sets = [arg for value in [*IMAGE_TAGS, "crds.install=true"] for arg in ("--set", value)]
+    bare = helm("template", "kc", str(CHART), *sets, check=False)
+    assert bare.returncode != 0 and "this copy of the chart carries no CRDs" in bare.stderr
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [
+            "database.bundled.enabled=false",
+            "database.url=postgres://console:pw@db.example.com/console",
+            "redis.bundled.enabled=false",
+            "redis.url=redis://redis.example.com:6379/0",
+            "service.type=NodePort",
+            "ingress.enabled=true",
+            "ingress.host=console.example.com",
+            "ingress.tlsSecretName=console-tls",
+            "console.flavorImages.traefik=registry.example.com/traefik:v3.6.12",
+            "crds.install=true",
+        ],
+    ],
+    ids=["bundled", "external-with-ingress-and-crds"],
+)
+def test_the_rendered_chart_passes_the_api_servers_dry_run(helm, packaged, kubectl, tmp_path, values):
+    """Every object the packaged chart renders, sent to the API server with dryRun=All: its
+    validation and admission accept them as they are (helm's own --dry-run=server only renders)."""
+    namespace = f"dry-run-{uuid.uuid4().hex[:6]}"
+    manifest = tmp_path / "rendered.yaml"
+    manifest.write_text(yaml.safe_dump_all(rendered(helm, *values, chart=packaged, namespace=namespace)))
+    kubectl("create", "namespace", namespace)
+    try:
+        applying = ["apply", "--server-side", "--force-conflicts", "--dry-run=server", "--namespace", namespace]
+        said = kubectl(*applying, "-f", str(manifest))
+    finally:
+        kubectl("delete", "namespace", namespace, "--wait=false")
+    kinds = {line.split("/")[0] for line in said.splitlines()}
+    assert {"deployment.apps", "job.batch", "clusterrole.rbac.authorization.k8s.io", "secret"} <= kinds, said
+    assert ("statefulset.apps" in kinds) == (values == []), said
+    assert ("ingress.networking.k8s.io" in kinds) == (values != []), said
+    assert ("customresourcedefinition.apiextensions.k8s.io" in kinds) == (values != []), said
 
 
 def granted(rules: list[dict]) -> set[tuple[str, str, str]]:

@@ -1,7 +1,11 @@
 """Gateway input through the API and the wizard: a clear error on the field and nothing
 written for bad input; only project admins may enable, edit or disable."""
 
+import html
+import json
+import os
 import re
+import tempfile
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +17,7 @@ from gateways.models import Gateway
 from tenants import permissions as perms
 from tenants import services as tenant_services
 from tenants.models import Project
-from tests.conftest import PASSWORD, password_login
+from tests.conftest import PASSWORD, password_login, wait_for
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -295,3 +299,37 @@ def test_the_tracing_checkbox_is_labelled_beside_it(shop):
     )
     assert found and found.group(2).strip() == "Trace requests (OpenTelemetry)"
     assert 'id="id_tracing"' in found.group(1)
+
+
+@pytest.mark.cluster
+def test_the_gateway_page_names_the_crds_its_controller_needs_and_the_cluster_lacks(shop, gateway_api_crds, kubectl):
+    """A platform team that installed the chart without crds.install and forgot a CRD: the tenant's
+    gateway page says which are missing, what that costs, and who fixes it; once it is back, nothing.
+    The CRD taken away is BackendTLSPolicy, which Traefik's Gateway API provider watches and no route
+    of the console's uses, and it is put back as it was."""
+    services.configure_gateway(shop, flavor="traefik", route_api="gateway-api")
+    vera = logged_in("vera")
+
+    def notice() -> str:
+        page = vera.get("/projects/shop/gateway/").content.decode()
+        found = re.search(r'<p class="warning" data-missing-crds="gateway.networking.k8s.io">(.*?)</p>', page, re.S)
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split()) if found else ""
+
+    assert notice() == ""
+    name = "backendtlspolicies.gateway.networking.k8s.io"
+    crd = json.loads(kubectl("get", "crd", name, "-o", "json"))
+    crd["metadata"] = {key: crd["metadata"][key] for key in ("name", "labels", "annotations") if key in crd["metadata"]}
+    crd.pop("status", None)
+    kubectl("delete", "crd", name, "--wait=true", "--timeout=60s")
+    try:
+        said = wait_for(notice, timeout=20, what="the page to name the missing CRD")
+        assert said.startswith("The Gateway API's CRDs (standard channel) are missing from the cluster")
+        assert "(gateway.networking.k8s.io: backendtlspolicies)" in said
+        assert "cannot serve its routes through the Gateway API" in said and "crds.install" in said
+    finally:
+        restored = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        with restored:
+            json.dump(crd, restored)
+        kubectl("create", "-f", restored.name)
+        os.unlink(restored.name)
+    wait_for(lambda: notice() == "", timeout=20, what="the notice to go once the CRD is back")
