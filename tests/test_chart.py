@@ -296,7 +296,7 @@ def install_values(images: dict[str, str], node_ip: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(control_plane, kubectl, helm):
+def installed(control_plane, kubectl, helm, packaged):
     """`helm install` of the chart into the local cluster, with the images built here imported into
     the node (as a push to the cluster's registry would make them available) and the bundled
     PostgreSQL and Redis on hostPath volumes; waits for every pod to be Ready."""
@@ -315,7 +315,7 @@ def installed(control_plane, kubectl, helm):
     namespace, release = f"console-{tag}", "kc"
     started = time.monotonic()
     helm(
-        "install", release, str(CHART), "--namespace", namespace, "--create-namespace",
+        "install", release, str(packaged), "--namespace", namespace, "--create-namespace",
         *install_values(images, node["NODE_IP"]), "--wait", "--timeout", "5m",
         kubeconfig=control_plane.kubeconfig,
     )  # fmt: skip
@@ -618,7 +618,7 @@ def upgrade_image(tmp_path: Path) -> dict[str, str]:
 
 
 def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_no_request_and_migrates_once(
-    installed, shop, kubectl, helm, control_plane, tmp_path
+    installed, shop, kubectl, helm, packaged, control_plane, tmp_path
 ):
     built_dir = Path(upgrade_image(tmp_path)["dir"])
     new_image = env_file(built_dir / "image.env")["CONSOLE_IMAGE"]
@@ -632,7 +632,7 @@ def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_n
     with Stream(installed, shop) as stream:
         time.sleep(2)
         helm(
-            "upgrade", installed.release, str(CHART), "--namespace", installed.namespace, "--reuse-values",
+            "upgrade", installed.release, str(packaged), "--namespace", installed.namespace, "--reuse-values",
             "--set", f"image.tag={new_image.rpartition(':')[2]}", "--wait", "--timeout", "5m",
             kubeconfig=control_plane.kubeconfig,
         )  # fmt: skip
