@@ -176,7 +176,8 @@ launch kube-controller-manager "$bin/kube-controller-manager" \
   --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$state/kcm-certs" \
   --controllers "$controllers" \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-  --use-service-account-credentials=false --leader-elect=false --profiling=false
+  --use-service-account-credentials=false --leader-elect=false --profiling=false \
+  --kube-api-qps 200 --kube-api-burst 400
 launch kube-scheduler "$bin/kube-scheduler" \
   --kubeconfig "$state/scheduler.kubeconfig" \
   --authentication-kubeconfig "$state/scheduler.kubeconfig" --authorization-kubeconfig "$state/scheduler.kubeconfig" \
