@@ -20,6 +20,7 @@ import requests
 import yaml
 from django.db import connection
 
+from bench.chart import built, env_file, import_images, install_values, local_storage
 from console.cluster import KINDS
 from gateways import crds, flavors, render
 from gateways.models import Gateway
@@ -33,17 +34,6 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="runs once per test command, in the PostgreSQL pass: the installed console has a database of its own",
 )
-
-
-def built(script: str) -> Path:
-    """The directory a build script prints last (building what its cache lacks)."""
-    done = subprocess.run([ROOT / script], capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
-def env_file(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 @pytest.fixture(scope="session")
@@ -242,59 +232,6 @@ class Installed:
         return session
 
 
-def local_storage(kubectl, control_plane, tag: str, count: int) -> list[str]:
-    """A default StorageClass and `count` hostPath PersistentVolumes on the local node (a real
-    cluster's provisioner makes these); returns the volumes' names."""
-    names = [f"kc-{tag}-{index}" for index in range(count)]
-    documents = [
-        {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {"name": "local", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": "kubernetes.io/no-provisioner",
-            "volumeBindingMode": "WaitForFirstConsumer",
-        }
-    ]
-    for name in names:
-        path = control_plane.state / "volumes" / name
-        path.mkdir(parents=True)
-        path.chmod(0o777)  # the bundled servers run as their own users; hostPath ignores fsGroup
-        documents.append(
-            {
-                "apiVersion": "v1",
-                "kind": "PersistentVolume",
-                "metadata": {"name": name},
-                "spec": {
-                    "capacity": {"storage": "2Gi"},
-                    "accessModes": ["ReadWriteOnce"],
-                    "storageClassName": "local",
-                    "persistentVolumeReclaimPolicy": "Retain",
-                    "hostPath": {"path": str(path), "type": "Directory"},
-                },
-            }
-        )
-    manifest = control_plane.state / f"storage-{tag}.yaml"
-    manifest.write_text(yaml.safe_dump_all(documents))
-    kubectl("apply", "-f", str(manifest))
-    return names
-
-
-def install_values(images: dict[str, str], node_ip: str) -> list[str]:
-    tag = lambda image: image.rpartition(":")[2]  # noqa: E731
-    values = [
-        f"image.tag={tag(images['CONSOLE_IMAGE'])}",
-        f"database.bundled.image.tag={tag(images['POSTGRESQL_IMAGE'])}",
-        f"database.bundled.uid={images['POSTGRESQL_UID']}",
-        f"redis.bundled.image.tag={tag(images['REDIS_IMAGE'])}",
-        f"redis.bundled.uid={images['REDIS_UID']}",
-        "service.type=NodePort",
-        "console.https=false",  # reached over plain HTTP on the node's address
-        f"console.allowedHosts={{{node_ip}}}",
-        "console.resyncSeconds=10",
-    ]
-    return [arg for value in values for arg in ("--set", value)]
-
-
 @pytest.fixture(scope="module")
 def installed(control_plane, kubectl, helm, packaged):
     """`helm install` of the chart into the local cluster, with the images built here imported into
@@ -303,15 +240,9 @@ def installed(control_plane, kubectl, helm, packaged):
     node = control_plane.node
     if not node:
         pytest.skip("the local cluster has no node (it gets one when the tests run as root), so no pod runs")
-    console_dir, services_dir = built("scripts/images/console.sh"), built("scripts/images/services.sh")
-    images = env_file(console_dir / "image.env") | env_file(services_dir / "images.env")
-    archives = [console_dir / "console.tar", services_dir / "postgresql.tar", services_dir / "redis.tar"]
-    imported = subprocess.run(
-        [ROOT / "scripts/node/import.sh", control_plane.state, *archives], capture_output=True, text=True, timeout=600
-    )
-    assert imported.returncode == 0, imported.stderr
+    images = import_images(control_plane.state)
     tag = uuid.uuid4().hex[:6]
-    volumes = local_storage(kubectl, control_plane, tag, 2)
+    volumes = local_storage(kubectl, control_plane.state, tag, 2)
     namespace, release = f"console-{tag}", "kc"
     started = time.monotonic()
     helm(
