@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ValidationError
+
+from console.validators import validate_domain
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -68,6 +71,20 @@ def parse_mapping(name: str, value: str | None) -> dict[str, str]:
     return mapping
 
 
+def parse_domain(name: str, value: str | None) -> str:
+    """A DNS name (lower case, at most 200 characters: a project's name goes in front of it), or ""."""
+    domain = (value or "").strip().rstrip(".")
+    if not domain:
+        return ""
+    try:
+        validate_domain(domain)
+    except ValidationError as error:
+        raise ConfigError(f"{name} is not a domain name: {error.messages[0]}") from None
+    if len(domain) > 200 or "." not in domain:
+        raise ConfigError(f"{name} must be a domain of two labels or more and at most 200 characters")
+    return domain
+
+
 @dataclass(frozen=True)
 class Config:
     mode: str
@@ -89,6 +106,7 @@ class Config:
     token_days: int
     quotas: dict
     flavor_images: dict
+    default_domain: str
 
     @property
     def production(self) -> bool:
@@ -136,6 +154,7 @@ class Config:
                 for name, default in QUOTA_DEFAULTS.items()
             },
             flavor_images=parse_mapping("CONSOLE_FLAVOR_IMAGES", env.get("CONSOLE_FLAVOR_IMAGES")),
+            default_domain=parse_domain("CONSOLE_DEFAULT_DOMAIN", env.get("CONSOLE_DEFAULT_DOMAIN")),
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

@@ -19,6 +19,7 @@ import redis
 from celery import shared_task
 from celery.exceptions import Ignore
 from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from kombu.exceptions import OperationalError
@@ -57,7 +58,7 @@ def look_again(task, pk, seconds: float) -> None:
     """Queues `task` for the object in `seconds`. One such look is pending per object at a time, so
     that runs the periodic pass adds while it waits do not each start a chain of their own. Should
     Redis not take the message, the periodic pass queues the object again."""
-    if _first_to_look_again(task, pk, seconds):
+    if first_in_interval(task, pk, seconds):
         _queue_in(task, pk, seconds)
 
 
@@ -74,12 +75,13 @@ def _queue_in(task, pk, seconds: float) -> None:
         log.warning("could not queue %s(%s) again, the next resync will: %s", task.name, pk, error)
 
 
-def _first_to_look_again(task, pk, seconds: float) -> bool:
-    """Claims the object's next look for a little less than `seconds`, so that the look itself can
-    claim the one after it; False when another run claimed it already."""
-    key = f"kubeconsole:again:{task.name}:{pk}"
+def first_in_interval(task, key, seconds: float) -> bool:
+    """Claims the task's `key` (an object's primary key, say) for a little less than `seconds`: True
+    for the first caller of an interval, on any host, so that the run it leads to can claim the next;
+    True too when Redis cannot say (a run too many does no harm)."""
+    claim = f"kubeconsole:again:{task.name}:{key}"
     try:
-        return bool(_lock_client(task.app.conf.broker_url).set(key, 1, nx=True, px=int(seconds * 900)))
+        return bool(_lock_client(task.app.conf.broker_url).set(claim, 1, nx=True, px=int(seconds * 900)))
     except redis.RedisError:
         return True
 
@@ -325,6 +327,17 @@ def task_for(model):
 
 # The periodic pass hands kinds that reconcile in bulk this many objects per task.
 RESYNC_BATCH = 200
+
+
+@shared_task(name="console.reconcile.scheduled_resync", ignore_result=True)
+def scheduled_resync() -> dict | None:
+    """What Celery beat queues every CONSOLE_RESYNC_SECONDS: the periodic pass, at most once an
+    interval however many beats queue it. One beat runs (the chart's Recreate Deployment of one), but
+    two can for a while, e.g. while the node of the old one is cut off; the second's runs find the
+    interval claimed and do nothing. None when it did nothing."""
+    if not first_in_interval(scheduled_resync, "periodic-pass", settings.CONSOLE_RESYNC_SECONDS):
+        return None
+    return resync()
 
 
 @shared_task(name="console.reconcile.resync", ignore_result=True)

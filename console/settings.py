@@ -162,8 +162,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CONSOLE_RESYNC_SECONDS = CONFIG.resync_seconds
 CELERY_BEAT_SCHEDULE = {
-    "resync": {"task": "console.reconcile.resync", "schedule": float(CONFIG.resync_seconds)},
+    "resync": {"task": "console.reconcile.scheduled_resync", "schedule": float(CONSOLE_RESYNC_SECONDS)},
 }
 
 CLUSTER_SOURCE = CONFIG.cluster_source()
@@ -188,6 +189,9 @@ LOGGING = {
 
 # Each gateway flavor's controller image where the platform's registry serves it (gateways/flavors.py).
 CONSOLE_FLAVOR_IMAGES = CONFIG.flavor_images
+# The platform's domain: a project's new gateway gets <project>.<domain> as its default domain, and
+# every name under <project>.<domain> is that project's alone (routes/hosts.py).
+CONSOLE_DEFAULT_DOMAIN = CONFIG.default_domain
 
 if CONFIG.https:
     # Reached over HTTPS, terminated in front of the console (an Ingress, a load balancer).

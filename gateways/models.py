@@ -119,11 +119,31 @@ class Gateway(ReconciledModel):
         if errors:
             raise ValidationError(errors)
 
+    def suggest_default_domain(self) -> None:
+        """A new gateway's default domain where the platform names one (CONSOLE_DEFAULT_DOMAIN):
+        <project>.<platform domain>, unless that is not free for the project."""
+        if not settings.CONSOLE_DEFAULT_DOMAIN or self.default_domain:
+            return
+        self.default_domain = f"{self.project.name}.{settings.CONSOLE_DEFAULT_DOMAIN}"
+        try:
+            validate_domain(self.default_domain)
+        except ValidationError:
+            self.default_domain = ""
+        if self.default_domain and self.default_domain_problem():
+            self.default_domain = ""
+
     def default_domain_problem(self) -> str | None:
         """Why the default domain cannot be this project's own, or None: another project's gateway
         has it, or one above or below it, or another project's routes ask for a name under it (or a
         wildcard covering it). Says that the domain is taken, never by whom."""
         domain = self.default_domain
+        platform = settings.CONSOLE_DEFAULT_DOMAIN
+        if platform and hostnames.is_under(platform, domain):
+            return "This domain takes in the platform's domain, under which every project has a domain of its own."
+        if platform and hostnames.is_under(domain, platform):
+            own = f"{self.project.name}.{platform}"
+            if not hostnames.is_under(domain, own):
+                return f"Under the platform's domain, this project's default domain is {own} or a name under it."
         around = Q(default_domain__in=hostnames.suffixes(domain)) | Q(default_domain__endswith=f".{domain}")
         others = Gateway.objects.exclude(project_id=self.project_id)
         if others.filter(around).exists():

@@ -50,6 +50,8 @@ def configure_gateway(project, *, by=None, expected_generation: int | None = Non
         gateway = Gateway(project=project)
     for name, value in settings.items():
         setattr(gateway, name, value)
+    if created and "default_domain" not in settings:
+        gateway.suggest_default_domain()
     gateway.enabled = True
     gateway.full_clean()
     gateway.save()

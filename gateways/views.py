@@ -82,6 +82,8 @@ def gateway_wizard(request, name):
             else:
                 return back_to_gateway(request, project)
     else:
+        if gateway.pk is None:
+            gateway.suggest_default_domain()
         form = GatewayForm(instance=gateway)
     failing = mark_failing_flavors(form, gateway)
     context = {

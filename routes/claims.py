@@ -4,6 +4,7 @@ of another project covers, nor a wildcard over another project's host; a project
 names are its own whatever the age of another's claim. A claim's age is when the route first asked
 for that host+path. Messages never name another project's objects."""
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -80,8 +81,10 @@ def refusal(route: Route, on_host: dict[str, list[dict]], domains: dict[str, str
     claim on a host+path holds it. Messages say that a host is taken, never by whom."""
     project = route.project.name
     for claim in route.claims.all():
-        owner = hosts.generated_space_owner(claim.host, domains)
-        if owner not in (None, project) or hosts.covers_generated_spaces(claim.host, project, domains):
+        owner = hosts.generated_space_owner(claim.host, domains, settings.CONSOLE_DEFAULT_DOMAIN)
+        if owner not in (None, project) or hosts.covers_generated_spaces(
+            claim.host, project, domains, settings.CONSOLE_DEFAULT_DOMAIN
+        ):
             return f"Host {claim.host} is among the host names the console generates for another project."
         mine = (claim.claimed_at, claim.pk)
         others = [o for o in overlapping_claims(claim.host, on_host) if o["project__name"] != project]
@@ -113,7 +116,7 @@ def holds_over(other: dict, mine: tuple, owner: str | None, domains: dict[str, s
     generated names our host is among) from being admitted: theirs is in their own generated names,
     or neither is in anyone's and theirs is older. A claim in a third project's generated names holds
     nothing."""
-    theirs = hosts.generated_space_owner(other["host"], domains)
+    theirs = hosts.generated_space_owner(other["host"], domains, settings.CONSOLE_DEFAULT_DOMAIN)
     if theirs is not None:
         return theirs == other["project__name"]
     return owner is None and (other["claimed_at"], other["pk"]) < mine

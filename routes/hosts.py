@@ -21,40 +21,48 @@ def auto_host(service: str, project: str, gateway) -> str:
 NIP_IO = "nip.io"
 
 
-def generated_space_owner(host: str, domains: dict[str, str]) -> str | None:
+def generated_space_owner(host: str, domains: dict[str, str], platform: str = "") -> str | None:
     """The project whose generated host names take in `host`, or None: <x>.<project>.<IPv4>.nip.io
-    belongs to <project>, and any name under a gateway's default domain to that gateway's project
-    (`domains`: {default domain: project name}). Nobody else may claim these, whatever its age."""
+    belongs to <project>, any name under a gateway's default domain to that gateway's project
+    (`domains`: {default domain: project name}), and with a platform domain (CONSOLE_DEFAULT_DOMAIN)
+    any name under <project>.<platform domain> to <project>. Nobody else may claim these, whatever
+    its age."""
     name = hostnames.name_of(host)
     labels = name.split(".")
     if len(labels) >= 7 and labels[-2:] == ["nip", "io"] and is_ip_address(".".join(labels[-6:-2])):
         return labels[-7]
-    return next((domains[domain] for domain in hostnames.suffixes(name) if domain in domains), None)
+    owner = next((domains[domain] for domain in hostnames.suffixes(name) if domain in domains), None)
+    if owner is None and platform and name != platform and hostnames.is_under(name, platform):
+        return name[: -len(platform) - 1].rpartition(".")[2]
+    return owner
 
 
-def covers_generated_spaces(host: str, project: str, domains: dict[str, str]) -> bool:
+def covers_generated_spaces(host: str, project: str, domains: dict[str, str], platform: str = "") -> bool:
     """Whether a wildcard `host` would take in host names generated for projects other than
     `project`: *.nip.io, *.<IPv4>.nip.io and the like take in every project's, a wildcard above
-    another project's default domain that project's."""
+    another project's default domain that project's, one at or above the platform domain every
+    project's."""
     if not host.startswith("*."):
         return False
     name = hostnames.name_of(host)
     if hostnames.is_under(NIP_IO, name) or (hostnames.is_under(name, NIP_IO) and len(name.split(".")) < 7):
         return True
+    if platform and hostnames.is_under(platform, name):
+        return True
     return any(owner != project and hostnames.is_under(domain, name) for domain, owner in domains.items())
 
 
-def foreign_space_problem(host: str, project: str, domains: dict[str, str]) -> str | None:
+def foreign_space_problem(host: str, project: str, domains: dict[str, str], platform: str = "") -> str | None:
     """Why `project` may not claim `host`, a custom host, or None: it lies in (or, a wildcard, takes
     in) the host names the console generates for another project. Says that they are taken, never
     whose they are."""
-    owner = generated_space_owner(host, domains)
+    owner = generated_space_owner(host, domains, platform)
     if owner is not None and owner != project:
         return (
             "This host is among the names the console generates for another project's routes "
             "(<service>.<project>.<address>.nip.io, or under another gateway's default domain); choose another."
         )
-    if covers_generated_spaces(host, project, domains):
+    if covers_generated_spaces(host, project, domains, platform):
         return "This wildcard takes in host names the console generates for other projects; choose a narrower one."
     return None
 

@@ -7,6 +7,7 @@ import functools
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -96,7 +97,8 @@ def validate_spec(
             errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
         elif rule.host_mode == "custom" and errors.check(f"{at}.host", validate_host, rule.host):
             domains = default_domains() if domains is None else domains
-            if problem := hosts.foreign_space_problem(rule.host, spec.namespace, domains):
+            platform = settings.CONSOLE_DEFAULT_DOMAIN
+            if problem := hosts.foreign_space_problem(rule.host, spec.namespace, domains, platform):
                 errors.add(f"{at}.host", problem)
         if rule.protocol not in PROTOCOLS:
             errors.add(f"{at}.protocol", f"Choose one of {', '.join(PROTOCOLS)}, not '{rule.protocol}'.")

@@ -72,6 +72,7 @@ def test_the_chart_lints_clean_and_its_schema_refuses_bad_values_by_name(helm):
         ("database.url=mysql://db/console", "at '/database/url': 'mysql://db/console' does not match pattern"),
         ("console.https=maybe", "at '/console/https': got string, want boolean"),
         ("web.replica=2", "at '/web': additional properties 'replica' not allowed"),
+        ("console.defaultDomain=Apps.example.com", "at '/console/defaultDomain': 'Apps.example.com' does not match"),
     ]:
         refused = helm("lint", str(CHART), *sets, "--set", bad, check=False)
         assert refused.returncode != 0 and said in refused.stdout, (bad, refused.stdout)
@@ -86,11 +87,15 @@ def test_external_database_and_redis_are_given_by_url_and_nothing_is_bundled(hel
         "database.url=postgres://console:pw@db.example.com/console",
         "redis.bundled.enabled=false",
         "redis.url=redis://redis.example.com:6379/0",
+        "console.defaultDomain=tenants.example.org",
     )
     kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
     assert not [name for kind, name in kinds if kind == "StatefulSet"]
     secret = next(d for d in documents if d["kind"] == "Secret")
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"} == set(secret["data"])
+    for deployment in (d for d in documents if d["kind"] == "Deployment"):
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["CONSOLE_DEFAULT_DOMAIN"] == "tenants.example.org", deployment["metadata"]["name"]
     unset = helm(
         "template", "kc", str(CHART), "--set", IMAGE_TAGS[0], "--set", "database.bundled.enabled=false", check=False
     )
@@ -131,6 +136,7 @@ def test_crds_install_brings_every_crd_a_gateway_watches_and_keeps_them_on_unins
             "ingress.host=console.example.com",
             "ingress.tlsSecretName=console-tls",
             "console.flavorImages.traefik=registry.example.com/traefik:v3.6.12",
+            "console.defaultDomain=tenants.example.org",
             "crds.install=true",
         ],
     ],

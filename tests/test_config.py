@@ -60,6 +60,9 @@ def test_production_turns_debug_off_and_needs_a_real_secret_key():
         ({"CONSOLE_FLAVOR_IMAGES": "traefik"}, "CONSOLE_FLAVOR_IMAGES must be a comma-separated list of key=value"),
         ({"CONSOLE_FLAVOR_IMAGES": "traefik="}, "not 'traefik='"),
         ({"CONSOLE_FLAVOR_IMAGES": "traefik=a:1,traefik=b:2"}, "CONSOLE_FLAVOR_IMAGES names 'traefik' twice"),
+        ({"CONSOLE_DEFAULT_DOMAIN": "Apps.example.com"}, "CONSOLE_DEFAULT_DOMAIN is not a domain name: 'Apps'"),
+        ({"CONSOLE_DEFAULT_DOMAIN": "*.example.com"}, "CONSOLE_DEFAULT_DOMAIN is not a domain name"),
+        ({"CONSOLE_DEFAULT_DOMAIN": "internal"}, "CONSOLE_DEFAULT_DOMAIN must be a domain of two labels or more"),
     ],
 )
 def test_bad_values_name_the_variable(env, message):
@@ -82,6 +85,11 @@ def test_https_follows_the_mode_unless_told_and_flavor_images_are_pairs():
         "traefik": "registry.example.com/traefik:v3.6.12",
         "nginx-inc": "registry.example.com/nginx-ingress:5.5.4",
     }
+
+
+def test_the_platform_domain_is_a_dns_name_without_its_final_dot():
+    assert Config.from_env({"CONSOLE_DEFAULT_DOMAIN": " apps.example.com. "}, BASE).default_domain == "apps.example.com"
+    assert Config.from_env({}, BASE).default_domain == ""
 
 
 def test_a_flavor_image_for_a_flavor_the_console_lacks_fails_the_checks_and_a_known_one_is_rendered(settings):

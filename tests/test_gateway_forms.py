@@ -333,3 +333,12 @@ def test_the_gateway_page_names_the_crds_its_controller_needs_and_the_cluster_la
         kubectl("create", "-f", restored.name)
         os.unlink(restored.name)
     wait_for(lambda: notice() == "", timeout=20, what="the notice to go once the CRD is back")
+
+
+def test_with_a_platform_domain_the_wizard_offers_the_projects_part_of_it_as_the_default_domain(shop, settings):
+    settings.CONSOLE_DEFAULT_DOMAIN = "tenants.example.org"
+    wizard = logged_in("alice").get("/projects/shop/gateway/wizard/", **HTMX)
+    assert wizard.context["form"]["default_domain"].value() == "shop.tenants.example.org"
+    settings.CONSOLE_DEFAULT_DOMAIN = ""
+    wizard = logged_in("alice").get("/projects/shop/gateway/wizard/", **HTMX)
+    assert not wizard.context["form"]["default_domain"].value()

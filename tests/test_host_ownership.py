@@ -151,3 +151,35 @@ def test_an_externalname_backend_is_refused_for_every_door(two_projects):
     assert response.status_code == 400
     assert "ExternalName" in " ".join(response.json()["routes.1.rules.0.paths.0.service"])
     assert not Route.objects.filter(project=shop).exists()
+
+
+def test_with_a_platform_domain_a_new_gateway_takes_its_projects_part_and_no_project_takes_anothers(
+    two_projects, settings
+):
+    shop, other = two_projects
+    settings.CONSOLE_DEFAULT_DOMAIN = "tenants.example.org"
+    alice, bob = (get_user_model().objects.get(username=name) for name in ("alice", "bob"))
+    Gateway.objects.filter(project=other).delete()  # Bob enables his gateway now, through the API
+    response = api_as(bob).put(f"/api/v1/projects/{other.name}/gateway/", {"access_mode": "NodePort"}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["default_domain"] == f"{other.name}.tenants.example.org"
+    auto = {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]}
+    assert create(other, auto).rules.get().host == f"front-end-{other.name}.{other.name}.tenants.example.org"
+
+    # Alice's gateway predates the platform domain: she may move into her part of it, and only there.
+    for domain, said in [
+        (f"{other.name}.tenants.example.org", f"this project's default domain is {shop.name}.tenants.example.org"),
+        ("tenants.example.org", "takes in the platform's domain"),
+        ("example.org", "takes in the platform's domain"),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            gateway_services.configure_gateway(shop, default_domain=domain)
+        assert said in refused.value.message_dict["default_domain"][0]
+    assert Gateway.objects.get(project=shop).default_domain == ""
+    gateway_services.configure_gateway(shop, default_domain=f"eu.{shop.name}.tenants.example.org")
+
+    squat = custom("squat", f"www.{other.name}.tenants.example.org")
+    response = api_as(alice).post(f"/api/v1/projects/{shop.name}/routes/", squat, format="json")
+    assert response.status_code == 400
+    assert "names the console generates for another project" in " ".join(response.json()["rules.0.host"])
+    assert not Route.objects.filter(project=shop).exists()

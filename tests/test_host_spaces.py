@@ -82,3 +82,43 @@ def test_a_project_may_not_claim_another_projects_generated_names(host, project,
     assert (problem is None) if refused is None else (refused in problem)
     if problem:
         assert "apps.example.com" not in problem and "shop" not in problem  # says it is taken, not whose
+
+
+PLATFORM = "tenants.example.org"
+
+
+@pytest.mark.parametrize(
+    ("host", "owner"),
+    [
+        ("front-end-shop.shop.tenants.example.org", "shop"),  # what the suggested default domain generates
+        ("*.shop.tenants.example.org", "shop"),
+        ("a.b.shop.tenants.example.org", "shop"),
+        ("shop.tenants.example.org", "shop"),
+        ("tenants.example.org", None),  # the platform's apex is nobody's space
+        ("www.example.org", None),
+        ("x.apps.example.com", "shop"),  # a gateway's own default domain still counts
+    ],
+)
+def test_with_a_platform_domain_each_project_owns_the_names_under_its_own_part_of_it(host, owner):
+    assert hosts.generated_space_owner(host, DOMAINS, PLATFORM) == owner
+    if hostnames.is_under(hostnames.name_of(host), PLATFORM):
+        assert hosts.generated_space_owner(host, DOMAINS) is None  # without one, nobody's
+
+
+@pytest.mark.parametrize(
+    ("host", "project", "refused"),
+    [
+        ("front-end-cart.cart.tenants.example.org", "shop", "names the console generates for another project"),
+        ("front-end-cart.cart.tenants.example.org", "cart", None),
+        ("*.cart.tenants.example.org", "shop", "names the console generates for another project"),
+        ("*.cart.tenants.example.org", "cart", None),
+        ("*.tenants.example.org", "cart", "takes in host names the console generates for other projects"),
+        ("*.example.org", "cart", "takes in host names"),
+        ("tenants.example.org", "cart", None),
+    ],
+)
+def test_a_project_may_not_claim_another_projects_part_of_the_platform_domain(host, project, refused):
+    problem = hosts.foreign_space_problem(host, project, DOMAINS, PLATFORM)
+    assert (problem is None) if refused is None else (refused in problem)
+    if problem:
+        assert "cart" not in problem and "shop" not in problem

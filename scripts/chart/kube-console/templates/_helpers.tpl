@@ -66,6 +66,10 @@ capabilities: {drop: [ALL]}
   value: {{ .Values.console.resyncSeconds | quote }}
 - name: CONSOLE_RESERVED_NAMESPACES
   value: {{ join "," (concat (list .Release.Namespace) .Values.console.reservedNamespaces) | quote }}
+{{- with .Values.console.defaultDomain }}
+- name: CONSOLE_DEFAULT_DOMAIN
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.console.flavorImages }}
 - name: CONSOLE_FLAVOR_IMAGES
   value: {{ include "console.pairs" . | quote }}
