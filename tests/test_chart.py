@@ -554,6 +554,10 @@ def upgrade_image(tmp_path: Path) -> dict[str, str]:
     return {"dir": done.stdout.strip().splitlines()[-1]}
 
 
+def console_secret(kubectl, installed: Installed) -> dict:
+    return json.loads(kubectl("-n", installed.namespace, "get", "secret", installed.fullname, "-o", "json"))["data"]
+
+
 def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_no_request_and_migrates_once(
     installed, shop, kubectl, helm, packaged, control_plane, tmp_path
 ):
@@ -566,6 +570,8 @@ def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_n
         timeout=600,
     )
     assert imported.returncode == 0, imported.stderr
+    secrets_before = console_secret(kubectl, installed)
+    signed_in = sign_in(installed, "platform", PASSWORD)  # a user at work across the upgrade
     with Stream(installed, shop) as stream:
         time.sleep(2)
         helm(
@@ -594,6 +600,9 @@ def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_n
         "print('probe runs:', cursor.fetchone()[0])",
     )
     assert "probe runs: 1" in ran
+    assert console_secret(kubectl, installed) == secrets_before  # the secret key and passwords are kept
+    still = signed_in.get(f"{installed.base}/workspaces/", allow_redirects=False, timeout=10)
+    assert still.status_code == 200 and "platform" in still.text, "the upgrade signed the user out"
     job = json.loads(kubectl("-n", installed.namespace, "get", "job", f"{installed.fullname}-migrate-2", "-o", "json"))
     assert job["status"].get("succeeded") == 1
     converged(installed, shop, kubectl, stream.last)
