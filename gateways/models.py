@@ -12,6 +12,20 @@ from gateways.validators import MAX_REPLICAS, validate_config, validate_replicas
 from tenants.models import Project
 
 
+def suggested_default_domain(project) -> str:
+    """The default domain a gateway of `project` gets where the platform names a domain
+    (CONSOLE_DEFAULT_DOMAIN) and the request names none: <project>.<platform domain>; "" without a
+    platform domain, or when that name is not free for the project."""
+    if not settings.CONSOLE_DEFAULT_DOMAIN:
+        return ""
+    domain = f"{project.name}.{settings.CONSOLE_DEFAULT_DOMAIN}"
+    try:
+        validate_domain(domain)
+    except ValidationError:
+        return ""
+    return "" if Gateway(project=project, default_domain=domain).default_domain_problem() else domain
+
+
 def controller_image(flavor: str) -> str:
     """The image a flavor's controller runs: the platform's (CONSOLE_FLAVOR_IMAGES), else the pinned one."""
     return settings.CONSOLE_FLAVOR_IMAGES.get(flavor) or flavors.FLAVORS[flavor].image
@@ -118,19 +132,6 @@ class Gateway(ReconciledModel):
                 errors["service_annotations"] = problems
         if errors:
             raise ValidationError(errors)
-
-    def suggest_default_domain(self) -> None:
-        """A new gateway's default domain where the platform names one (CONSOLE_DEFAULT_DOMAIN):
-        <project>.<platform domain>, unless that is not free for the project."""
-        if not settings.CONSOLE_DEFAULT_DOMAIN or self.default_domain:
-            return
-        self.default_domain = f"{self.project.name}.{settings.CONSOLE_DEFAULT_DOMAIN}"
-        try:
-            validate_domain(self.default_domain)
-        except ValidationError:
-            self.default_domain = ""
-        if self.default_domain and self.default_domain_problem():
-            self.default_domain = ""
 
     def default_domain_problem(self) -> str | None:
         """Why the default domain cannot be this project's own, or None: another project's gateway

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from console.models import stale_edit
 from console.reconcile import changed, enqueue
-from gateways.models import Gateway
+from gateways.models import Gateway, suggested_default_domain
 from gateways.reconcile import reconcile_gateway
 from tenants import audit
 from tenants.models import AuditEntry
@@ -51,7 +51,7 @@ def configure_gateway(project, *, by=None, expected_generation: int | None = Non
     for name, value in settings.items():
         setattr(gateway, name, value)
     if created and "default_domain" not in settings:
-        gateway.suggest_default_domain()
+        gateway.default_domain = suggested_default_domain(project)
     gateway.enabled = True
     gateway.full_clean()
     gateway.save()

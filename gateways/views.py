@@ -9,7 +9,7 @@ from console.models import is_stale
 from console.views import finish
 from gateways import crds, flavors, rollout, services
 from gateways.forms import GatewayForm
-from gateways.models import Gateway, controller_image
+from gateways.models import Gateway, controller_image, suggested_default_domain
 from tenants import permissions as perms
 from tenants.forms import add_service_errors
 from tenants.models import Project
@@ -83,7 +83,7 @@ def gateway_wizard(request, name):
                 return back_to_gateway(request, project)
     else:
         if gateway.pk is None:
-            gateway.suggest_default_domain()
+            gateway.default_domain = suggested_default_domain(project)
         form = GatewayForm(instance=gateway)
     failing = mark_failing_flavors(form, gateway)
     context = {

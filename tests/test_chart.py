@@ -210,6 +210,7 @@ class Installed:
     node_ip: str
     kubeconfig: Path
     seconds_to_ready: float
+    values: list[str]  # the --set arguments it was installed with
 
     @property
     def fullname(self) -> str:
@@ -246,20 +247,19 @@ def installed(control_plane, kubectl, helm, packaged):
     node = control_plane.node
     if not node:
         pytest.skip("the local cluster has no node (it gets one when the tests run as root), so no pod runs")
-    images = import_images(control_plane.state)
+    values = install_values(import_images(control_plane.state), node["NODE_IP"])
     tag = uuid.uuid4().hex[:6]
     volumes = local_storage(kubectl, control_plane.state, tag, 2)
     namespace, release = f"console-{tag}", "kc"
     started = time.monotonic()
     helm(
         "install", release, str(packaged), "--namespace", namespace, "--create-namespace",
-        *install_values(images, node["NODE_IP"]), "--wait", "--timeout", "5m",
-        kubeconfig=control_plane.kubeconfig,
+        *values, "--wait", "--timeout", "5m", kubeconfig=control_plane.kubeconfig,
     )  # fmt: skip
     seconds = time.monotonic() - started
     service = json.loads(kubectl("-n", namespace, "get", "service", f"{release}-kube-console", "-o", "json"))
     base = f"http://{node['NODE_IP']}:{service['spec']['ports'][0]['nodePort']}"
-    yield Installed(namespace, release, base, node["NODE_IP"], control_plane.kubeconfig, seconds)
+    yield Installed(namespace, release, base, node["NODE_IP"], control_plane.kubeconfig, seconds, values)
     helm("uninstall", release, "--namespace", namespace, "--wait", kubeconfig=control_plane.kubeconfig, check=False)
     kubectl("delete", "namespace", namespace, "--wait=false")
     kubectl("delete", "persistentvolume", *volumes, "--wait=false")
@@ -465,6 +465,20 @@ def all_ready(kubectl, installed: Installed) -> bool:
         and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}]))
         for p in serving
     )
+
+
+def test_a_second_console_in_the_same_cluster_is_refused_before_anything_is_written(
+    installed, helm, packaged, kubectl, control_plane
+):
+    second = helm(
+        "install", "other", str(packaged), "--namespace", "console-other", "--create-namespace",
+        *installed.values, "--wait", "--timeout", "1m", kubeconfig=control_plane.kubeconfig, check=False,
+    )  # fmt: skip
+    assert second.returncode != 0
+    said = f"a console is already installed in this cluster (release {installed.namespace}/{installed.release})"
+    assert said in second.stderr, second.stderr
+    assert "console-other" not in kubectl("get", "namespaces", "-o", "name")
+    assert helm("list", "--all-namespaces", "-q", kubeconfig=control_plane.kubeconfig).stdout.split() == ["kc"]
 
 
 def test_deleting_a_web_pod_then_a_worker_pod_under_a_stream_of_reads_and_edits_loses_nothing(installed, shop, kubectl):

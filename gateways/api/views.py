@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from console.api import expected_generation
 from gateways import services
 from gateways.api.serializers import GatewaySerializer
-from gateways.models import Gateway
+from gateways.models import Gateway, suggested_default_domain
 from tenants import permissions as perms
 from tenants.models import Project
 
@@ -32,6 +32,8 @@ class GatewayView(APIView):
         serializer = GatewaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         settings = serializer.validated_data
+        if "default_domain" not in request.data:  # left out: the project's part of the platform's domain
+            settings["default_domain"] = suggested_default_domain(project)
         expected = expected_generation(request, {"generation": settings.pop("generation", None)})
         gateway = services.configure_gateway(project, by=request.user, expected_generation=expected, **settings)
         return answer(gateway, status.HTTP_202_ACCEPTED)
