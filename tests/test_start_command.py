@@ -7,6 +7,8 @@ import os
 import re
 import signal
 import subprocess
+import threading
+import time
 
 import pytest
 import requests
@@ -41,6 +43,20 @@ def processes_mentioning(text: str, where: str = "cmdline") -> list[str]:
         if text in said and pid != str(os.getpid()):
             found.append(f"{pid} {said[:200]}")
     return found
+
+
+def session_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rpartition(")")[2].split()[3])
+
+
+def keep_asking(url: str, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        try:
+            requests.get(url, timeout=1)
+        except requests.RequestException:
+            time.sleep(0.05)
 
 
 def as_in_a_terminal() -> None:
@@ -88,8 +104,14 @@ def test_scripts_start_serves_the_console_as_deployed_and_stops_everything_it_st
         assert css.status_code == 200 and "immutable" in css.headers["Cache-Control"]
         missing = requests.get(f"{base}/no-such-page/", timeout=5)
         assert missing.status_code == 404 and "Django tried these URL patterns" not in missing.text  # DEBUG off
-        assert processes_mentioning(f"gunicorn console.wsgi --bind 127.0.0.1:{port}")
+        web = processes_mentioning(f"gunicorn console.wsgi --bind 127.0.0.1:{port}")
+        # Ctrl-C must reach scripts/start alone, which stops each process with a TERM: a gunicorn
+        # worker that gets SIGINT itself can deadlock in its signal handler and keep the port.
+        assert web and all(session_of(int(line.split()[0])) != start.pid for line in web)
     finally:
+        busy = threading.Thread(target=keep_asking, args=(f"{base}/login/", 3.0), daemon=True)
+        busy.start()  # requests arriving while it stops, as when someone leaves a page open
+        time.sleep(0.5)
         os.killpg(start.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
         start.wait(timeout=60)
         output.close()
