@@ -209,7 +209,6 @@ class Installed:
     base: str  # the console's Service, through its node port
     node_ip: str
     kubeconfig: Path
-    seconds_to_ready: float
     values: list[str]  # the --set arguments it was installed with
 
     @property
@@ -251,15 +250,13 @@ def installed(control_plane, kubectl, helm, packaged):
     tag = uuid.uuid4().hex[:6]
     volumes = local_storage(kubectl, control_plane.state, tag, 2)
     namespace, release = f"console-{tag}", "kc"
-    started = time.monotonic()
     helm(
         "install", release, str(packaged), "--namespace", namespace, "--create-namespace",
         *values, "--wait", "--timeout", "5m", kubeconfig=control_plane.kubeconfig,
     )  # fmt: skip
-    seconds = time.monotonic() - started
     service = json.loads(kubectl("-n", namespace, "get", "service", f"{release}-kube-console", "-o", "json"))
     base = f"http://{node['NODE_IP']}:{service['spec']['ports'][0]['nodePort']}"
-    yield Installed(namespace, release, base, node["NODE_IP"], control_plane.kubeconfig, seconds, values)
+    yield Installed(namespace, release, base, node["NODE_IP"], control_plane.kubeconfig, values)
     helm("uninstall", release, "--namespace", namespace, "--wait", kubeconfig=control_plane.kubeconfig, check=False)
     kubectl("delete", "namespace", namespace, "--wait=false")
     kubectl("delete", "persistentvolume", *volumes, "--wait=false")
