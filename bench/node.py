@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Through the controller: how long the local node takes to start, a Traefik gateway to be Ready,
-and a new route to answer through it, as an Ingress and through the Gateway API.
+"""Through the controller: how long the local node takes to start, a gateway to be Ready, and a new
+route to answer through it: through Traefik as an Ingress and through the Gateway API, and through
+the F5 NGINX Ingress Controller (nginx-inc).
 
     .venv/bin/python bench/node.py            # 20 routes, one after another
     .venv/bin/python bench/node.py --small    # 3 routes (the test suite runs this)
@@ -10,8 +11,8 @@ PostgreSQL, a Celery worker, gunicorn), gives a project the demo backend, enable
 Traefik gateway through the API and times it to Ready (1 of 1 replicas), then creates routes
 through the API one after another and times each from the API's answer to its first 200 through
 the gateway's node port; then switches the gateway to the Gateway API and does the same with as
-many new routes, which become HTTPRoutes. Prints a table; exits non-zero when something never
-happened."""
+many new routes, which become HTTPRoutes; then enables an nginx-inc gateway in a second project and
+times it and its routes the same way. Prints a table; exits non-zero when something never happened."""
 
 import argparse
 import os
@@ -104,7 +105,7 @@ def rolled_out(namespace: str) -> bool:
     )
 
 
-def time_routes(results, api: requests.Session, base: str, where: tuple[str, int], prefix: str, count: int, kind: str):
+def time_routes(results, api, base: str, where: tuple, prefix: str, count: int, title: str, project: str = "shop"):
     """Creates `count` routes through the API one after another and times each from the API's
     answer to its first 200 through the gateway."""
     address, port = where
@@ -113,7 +114,7 @@ def time_routes(results, api: requests.Session, base: str, where: tuple[str, int
         name = f"{prefix}{index}"
         host = f"{name}.example.com"
         body = {"name": name, "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}]}
-        created = api.post(f"{base}/api/v1/projects/shop/routes/", json=body, timeout=10)
+        created = api.post(f"{base}/api/v1/projects/{project}/routes/", json=body, timeout=10)
         if created.status_code != 201:
             results.problem(f"route {name} was refused: {created.status_code} {created.text[:200]}")
             continue
@@ -127,10 +128,46 @@ def time_routes(results, api: requests.Session, base: str, where: tuple[str, int
         else:
             latencies.append(time.monotonic() - began)
     if latencies:
-        title = f"Route as {kind} through Traefik"
         results.add(title, f"route created -> first 200 ({len(latencies)} routes), p50", ms(percentile(latencies, 0.5)))
         results.add("", "p95", ms(percentile(latencies, 0.95)))
         results.add("", "max", ms(max(latencies)))
+
+
+def run_backend(namespace: str, image: str) -> None:
+    from console import cluster
+    from tenants import demo
+
+    for manifest in demo.backend(namespace, "front-end", image):
+        cluster.apply(manifest)
+    wait_until(
+        lambda: (cluster.get("apps/v1", "Deployment", "front-end", namespace).get("status") or {}).get("readyReplicas"),
+        TIMEOUT,
+        "the demo backend",
+    )
+
+
+def time_nginx_inc(results, stack, api: requests.Session, image: str, count: int) -> None:
+    """The same through an F5 NGINX Ingress Controller gateway, in a project of its own."""
+    from django.contrib.auth import get_user_model
+
+    from tenants import services
+    from tenants.models import Project
+
+    admin = get_user_model().objects.get(username="bench")
+    project = services.create_project(workspace=Project.objects.get(name="shop").workspace, name="mart", by=admin)
+    wait_until(lambda: Project.objects.get(pk=project.pk).state == "Ready", TIMEOUT, "the project's namespace")
+    run_backend("mart", image)
+    gateway_url = f"{stack.url}/api/v1/projects/mart/gateway/"
+    stack.log("enabling an F5 NGINX Ingress Controller gateway")
+    began = time.monotonic()
+    api.put(gateway_url, json={"flavor": "nginx-inc", "access_mode": "NodePort"}, timeout=10).raise_for_status()
+    wait_until(lambda: gateway_ready(api, gateway_url), TIMEOUT, "the nginx-inc gateway to be Ready")
+    ready = f"{time.monotonic() - began:.1f} s"
+    results.add("F5 NGINX gateway (NodePort)", "enabled through the API -> Ready, 1 of 1", ready)
+    gateway = gateway_ready(api, gateway_url)
+    where = gateway["status"]["addresses"][0], gateway["status"]["node_ports"]["http"]
+    stack.log(f"{count} routes as Ingresses through NGINX, one after another")
+    time_routes(results, api, stack.url, where, "n", count, "Route as Ingress through F5 NGINX", project="mart")
 
 
 def main() -> int:
@@ -151,7 +188,6 @@ def main() -> int:
         django.setup()
         from rest_framework.authtoken.models import Token
 
-        from console import cluster
         from tenants import demo, services
         from tenants.models import Project
 
@@ -161,16 +197,9 @@ def main() -> int:
         workspace = services.create_workspace(name="bench", admin=admin, by=admin)
         project = services.create_project(workspace=workspace, name="shop", by=admin)
         wait_until(lambda: Project.objects.get(pk=project.pk).state == "Ready", TIMEOUT, "the project's namespace")
-        image = demo.local_images(stack.dir / "controlplane")["DEMO_BACKEND_IMAGE"]
-        for manifest in demo.backend("shop", "front-end", image):
-            cluster.apply(manifest)
-        wait_until(
-            lambda: (cluster.get("apps/v1", "Deployment", "front-end", "shop").get("status") or {}).get(
-                "readyReplicas"
-            ),
-            TIMEOUT,
-            "the demo backend",
-        )
+        images = demo.local_images(stack.dir / "controlplane")
+        image = images["DEMO_BACKEND_IMAGE"]
+        run_backend("shop", image)
 
         gateway_url = f"{stack.url}/api/v1/projects/shop/gateway/"
         stack.log("enabling a Traefik gateway")
@@ -187,7 +216,7 @@ def main() -> int:
         address, port = gateway["status"]["addresses"][0], gateway["status"]["node_ports"]["http"]
 
         stack.log(f"{count} routes as Ingress (IngressRoutes), one after another")
-        time_routes(results, api, stack.url, (address, port), "i", count, "IngressRoute")
+        time_routes(results, api, stack.url, (address, port), "i", count, "Route as IngressRoute through Traefik")
         stack.log("switching the gateway to the Gateway API")
         outage = Outage(address, port, "i0.example.com", 3 * TIMEOUT)
         outage.start()
@@ -211,7 +240,11 @@ def main() -> int:
             ms(outage.longest),
         )
         stack.log(f"{count} routes as HTTPRoutes, one after another")
-        time_routes(results, api, stack.url, (address, port), "g", count, "HTTPRoute")
+        time_routes(results, api, stack.url, (address, port), "g", count, "Route as HTTPRoute through Traefik")
+        if "NGINX_INC_IMAGE" in images:
+            time_nginx_inc(results, stack, api, image, count)
+        else:
+            results.problem("the node has no nginx-inc image: scripts/images/nginx-inc.sh says why")
     print()
     print(results.table())
     for problem in results.problems:

@@ -41,6 +41,7 @@ class Flavor:
     controller: str  # the IngressClass spec.controller this flavor answers to
     settings: dict[str, str]  # console setting -> the controller's ConfigMap key
     tracing: dict[str, str] = field(default_factory=dict)  # ConfigMap entries that turn tracing on
+    no_tracing: str = ""  # why a flavor without `tracing` entries cannot trace, in a tenant's words
     note: str = ""
     gateway_controller: str = ""  # its GatewayClass controllerName, for flavors that implement the Gateway API
 
@@ -51,7 +52,7 @@ FLAVORS = {
         Flavor(
             key=NGINX_INC,
             label="F5 NGINX Ingress Controller",
-            image="nginx/nginx-ingress:5.2.1",
+            image="nginx/nginx-ingress:5.5.4",  # built here by scripts/images/nginx-inc.sh
             controller="nginx.org/ingress-controller",
             settings={
                 SETTING_CONNECT_TIMEOUT: "proxy-connect-timeout",
@@ -59,7 +60,12 @@ FLAVORS = {
                 SETTING_SEND_TIMEOUT: "proxy-send-timeout",
                 SETTING_BODY_SIZE: "client-max-body-size",
             },
-            tracing={"otel-trace-in-http": "true"},
+            # NGINX traces only through its OpenTelemetry module and an exporter's address: Debian's
+            # NGINX, which the image built here runs, has no such module.
+            no_tracing=(
+                "F5 NGINX Ingress Controller cannot trace requests here: NGINX needs its OpenTelemetry "
+                "module, which the NGINX this console runs does not have."
+            ),
         ),
         Flavor(
             key=TRAEFIK,
@@ -87,7 +93,7 @@ FLAVORS = {
             tracing={"enable-opentelemetry": "true"},
             note=(
                 "ingress-nginx was retired upstream in March 2026 and gets no further security fixes. "
-                "Choose it only for clusters that already run it."
+                "It is offered for clusters that already run it; the console's own tests do not run it."
             ),
         ),
     ]

@@ -32,7 +32,7 @@ class GatewayForm(forms.ModelForm):
         labels = {"tracing": "Trace requests (OpenTelemetry)"}
         help_texts = {
             "tracing": "The controller starts an OpenTelemetry trace for each request it forwards and passes the "
-            "trace context on to the backend.",
+            "trace context on to the backend. Traefik and ingress-nginx; not the F5 NGINX Ingress Controller.",
             "default_domain": "Generated route hosts become <service>-<project>.<default domain>. The domain becomes "
             "this project's own: no other project may use a name in it.",
         }
@@ -49,6 +49,11 @@ class GatewayForm(forms.ModelForm):
         """Whether any field of the steps up to `last_step` has an error."""
         fields = {name for _, names in self.STEPS[: last_step + 1] for name in names}
         return any(name in fields for name in self.errors) or bool(self.non_field_errors())
+
+    def first_step_with_errors(self) -> int | None:
+        """The first step showing a field with an error, if any: a later step hides it."""
+        erring = (index for index, (_, names) in enumerate(self.STEPS) if any(name in self.errors for name in names))
+        return next(erring, None)
 
     def steps(self):
         return [(title, [self[name] for name in names]) for title, names in self.STEPS]

@@ -108,6 +108,8 @@ class Gateway(ReconciledModel):
                 errors["route_api"] = [
                     f"{self.flavor_info.label} does not implement the Gateway API; choose Traefik, or Ingress."
                 ]
+        if self.tracing and self.flavor in flavors.FLAVORS and not self.flavor_info.tracing:
+            errors["tracing"] = [self.flavor_info.no_tracing]
         cannot_split = self.flavor in flavors.FLAVORS and self.flavor != flavors.TRAEFIK
         if cannot_split and self.pk and (split := self.split_paths()):
             errors["flavor"] = [

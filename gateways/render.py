@@ -6,6 +6,7 @@ rest is shared. Every object carries the console's ownership labels for the gate
 
 import copy
 import hashlib
+import ipaddress
 import json
 
 import yaml
@@ -86,20 +87,32 @@ def nginx_inc(gateway) -> dict:
     config = {
         flavor.settings[key]: str(value) + ("s" if "timeout" in key else "") for key, value in gateway.config.items()
     }
+    # HTTP/2 on the TLS listener, always: gRPC needs it (the controller drops a route's
+    # grpc-services without it), and browsers get it too.
+    config["http2"] = "true"
     if gateway.tracing:
         config.update(flavor.tracing)
+    if gateway.external_address:
+        # A NodePort Service has no load balancer's address to report on the Ingresses.
+        config["external-status-address"] = gateway.external_address
     return {
         "controller": flavor.controller,
         "namespaced_rules": [
             rule([""], ["services", "endpoints", "secrets", "configmaps", "pods"], READ),
             rule([""], ["configmaps"], ["create", "update"]),
+            # At start it labels its own pod with its and NGINX's versions.
+            rule([""], ["pods"], ["update"]),
             rule([""], ["events"], ["create", "patch", "list"]),
             rule(["discovery.k8s.io"], ["endpointslices"], READ),
             rule(["networking.k8s.io"], ["ingresses"], READ),
             rule(["networking.k8s.io"], ["ingresses/status"], ["update"]),
             rule(["coordination.k8s.io"], ["leases"], [*READ, "create", "update"]),
         ],
-        "cluster_rules": [rule(["networking.k8s.io"], ["ingressclasses"], READ)],
+        "cluster_rules": [
+            rule(["networking.k8s.io"], ["ingressclasses"], READ),
+            # At start it checks that the namespace it watches exists.
+            rule([""], ["namespaces"], ["get"], names=[gateway.namespace]),
+        ],
         "config": config,
         "args": [
             f"-nginx-configmaps=$(POD_NAMESPACE)/{NAME}",
@@ -113,10 +126,15 @@ def nginx_inc(gateway) -> dict:
             "-ready-status",
             "-ready-status-port=8081",
             "-enable-prometheus-metrics=false",
+            # It would otherwise report the cluster's make-up to F5 every day.
+            "-enable-telemetry-reporting=false",
         ],
         "container_ports": {"http": 80, "https": 443},
         "probe": {"httpGet": {"path": "/nginx-ready", "port": 8081}},
         "run_as_user": 101,
+        # NGINX, started by the controller, binds ports 80 and 443 as uid 101: a capability would not
+        # reach it (no privilege escalation), the pod's own network namespace may allow it.
+        "sysctls": {"net.ipv4.ip_unprivileged_port_start": "0"},
         "volumes": [],
     }
 
@@ -167,6 +185,18 @@ def ingress_nginx(gateway) -> dict:
 STOPPING = {"lifeCycle": {"requestAcceptGraceTimeout": "3s"}}
 
 
+def ingress_endpoint(gateway) -> dict:
+    """What Traefik reports on its Ingresses: the gateway's configured address, else its Service's
+    load balancer's."""
+    if not gateway.external_address:
+        return {"publishedService": f"{gateway.namespace}/{NAME}"}
+    try:
+        ipaddress.ip_address(gateway.external_address)
+    except ValueError:
+        return {"hostname": gateway.external_address}
+    return {"ip": gateway.external_address}
+
+
 def traefik(gateway) -> dict:
     flavor = gateway.flavor_info
     static = {
@@ -188,7 +218,7 @@ def traefik(gateway) -> dict:
             "kubernetesIngress": {
                 "ingressClass": gateway.ingress_class,
                 "namespaces": [gateway.namespace],
-                "ingressEndpoint": {"publishedService": f"{gateway.namespace}/{NAME}"},
+                "ingressEndpoint": ingress_endpoint(gateway),
                 # Traefik's default, spelled out: an ExternalName Service could name anything.
                 "allowExternalNameServices": False,
             },
@@ -388,9 +418,12 @@ def deployment(gateway, parts) -> dict:
     if parts["volumes"]:
         container["volumeMounts"] = [{"name": name, "mountPath": path} for name, path in parts["volumes"]]
         volumes = [{"name": name, "configMap": {"name": NAME}} for name, _ in parts["volumes"]]
+    pod_security = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if parts.get("sysctls"):
+        pod_security["sysctls"] = [{"name": name, "value": value} for name, value in parts["sysctls"].items()]
     pod_spec = {
         "serviceAccountName": NAME,
-        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": pod_security,
         "terminationGracePeriodSeconds": 30,
         "containers": [container],
     }

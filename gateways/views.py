@@ -81,6 +81,9 @@ def gateway_wizard(request, name):
                     form, step, generation, problems = GatewayForm(instance=gateway), 0, gateway.generation, [STALE]
             else:
                 return back_to_gateway(request, project)
+        erring = form.first_step_with_errors()
+        if erring is not None and erring < step:
+            step = erring
     else:
         if gateway.pk is None:
             gateway.default_domain = suggested_default_domain(project)

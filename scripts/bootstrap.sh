@@ -66,4 +66,5 @@ fi
 if [ $with_node = 1 ]; then
   "$root/scripts/node/build.sh" >/dev/null
   "$root/scripts/images/build.sh" >/dev/null
+  "$root/scripts/images/nginx-inc.sh" >/dev/null
 fi

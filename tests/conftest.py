@@ -178,6 +178,20 @@ def node(control_plane) -> dict[str, str]:
     return control_plane.node
 
 
+# The flavors whose controller images the local node has (scripts/images), by the name
+# scripts/node/start.sh gives their image in images.env.
+LOCAL_FLAVORS = {"traefik": "TRAEFIK_IMAGE", "nginx-inc": "NGINX_INC_IMAGE"}
+
+
+def skip_unless_the_node_runs(control_plane, flavor: str) -> None:
+    """Skips, saying why, a test of a flavor whose controller image was not built here (the
+    nginx-inc image needs its source archive, scripts/images/nginx-inc.sh)."""
+    from tenants import demo
+
+    if LOCAL_FLAVORS[flavor] not in demo.local_images(control_plane.state):
+        pytest.skip(f"the node has no image of {flavor}'s controller: scripts/images/nginx-inc.sh says why")
+
+
 def run_demo_backends(control_plane, namespace: str, names=("front-end", "catalogue"), replicas: int = 1) -> None:
     """Pods of the demo backend behind Services `names` (tenants/demo.py); waits until they serve."""
     from tenants import demo

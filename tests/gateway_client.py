@@ -20,20 +20,29 @@ class Answer:
         return json.loads(self.body)
 
 
-def ask(address: str, port: int, host: str, path: str = "/", tls: bool = False, headers: dict | None = None) -> Answer:
-    """GET `path` from the gateway at address:port as a client of `host` would (Host header, and the
-    TLS server name, and any further `headers`), trusting any certificate: the test looks at which
-    one it was given."""
-    sock = socket.create_connection((address, port), timeout=5)
+def ask(
+    address: str,
+    port: int,
+    host: str,
+    path: str = "/",
+    tls: bool = False,
+    headers: dict | None = None,
+    body: bytes | None = None,
+    timeout: float = 5,
+) -> Answer:
+    """GET `path` (POST `body` when given) from the gateway at address:port as a client of `host`
+    would (Host header, and the TLS server name, and any further `headers`), trusting any
+    certificate: the test looks at which one it was given."""
+    sock = socket.create_connection((address, port), timeout=timeout)
     certificate = b""
     if tls:
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         sock = context.wrap_socket(sock, server_hostname=host)
         certificate = sock.getpeercert(binary_form=True)
-    connection = http.client.HTTPConnection(address, port, timeout=5)
+    connection = http.client.HTTPConnection(address, port, timeout=timeout)
     connection.sock = sock
-    connection.request("GET", path, headers={"Host": host, **(headers or {})})
+    connection.request("GET" if body is None else "POST", path, body=body, headers={"Host": host, **(headers or {})})
     response = connection.getresponse()
     answer = Answer(
         response.status, response.read(), certificate, {name.lower(): value for name, value in response.getheaders()}

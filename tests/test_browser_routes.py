@@ -16,9 +16,11 @@ from tests.conftest import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    LOCAL_FLAVORS,
     backend_service,
     log_in,
     run_demo_backends,
+    skip_unless_the_node_runs,
     tls_secret_manifest,
     wait_for,
 )
@@ -140,14 +142,17 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(
     connection.vendor != "sqlite",
     reason="runs once per test command, in the SQLite pass, with the other tests through the controller",
 )
+@pytest.mark.parametrize("flavor", list(LOCAL_FLAVORS))
 def test_click_to_visit_opens_the_front_end_pods_answer(
-    node, control_plane, sock_shop, live_server, playwright, demo_passwords
+    node, control_plane, sock_shop, live_server, playwright, demo_passwords, flavor
 ):
-    """The walk-through's promise, for real: a Traefik gateway's controller in a pod, the demo
-    backend's pods behind front-end and catalogue, and Click to visit in Chromium."""
+    """The walk-through's promise, for real: a gateway's controller in a pod (Traefik, and the F5
+    NGINX Ingress Controller), the demo backend's pods behind front-end and catalogue, and Click to
+    visit in Chromium."""
+    skip_unless_the_node_runs(control_plane, flavor)
     run_demo_backends(control_plane, "sock-shop")
-    gateway_services.configure_gateway(Project.objects.get(name="sock-shop"), flavor="traefik")
-    wait_for(lambda: Gateway.objects.get(project=sock_shop).state == "Ready", timeout=90, what="the Traefik gateway")
+    gateway_services.configure_gateway(Project.objects.get(name="sock-shop"), flavor=flavor)
+    wait_for(lambda: Gateway.objects.get(project=sock_shop).state == "Ready", timeout=90, what="the gateway")
     body = {
         "name": "front-end",
         "rules": [
@@ -168,8 +173,8 @@ def test_click_to_visit_opens_the_front_end_pods_answer(
         f"http://{host}:{node_port}/",
         f"http://{host}:{node_port}/catalogue",
     ]
-    # Traefik takes up new routes every half second: the first click is made once it serves this one.
-    wait_for(lambda: served(node["NODE_IP"], node_port, host, "/catalogue"), what="Traefik to serve the route")
+    # A controller takes up a new route a moment later: the first click is made once it serves this one.
+    wait_for(lambda: served(node["NODE_IP"], node_port, host, "/catalogue"), what="the controller to serve the route")
 
     # This browser resolves nip.io names as DNS would: to the address written in them, the node's.
     browser = playwright.chromium.launch(
@@ -189,7 +194,7 @@ def test_click_to_visit_opens_the_front_end_pods_answer(
             expect(visited.locator("h1")).to_have_text(service)
             expect(visited.locator("p")).to_contain_text(f"Pod {service}-")
             if service == "front-end":
-                visited.screenshot(path=ARTIFACTS / "click-to-visit.png")
+                visited.screenshot(path=ARTIFACTS / f"click-to-visit-{flavor}.png")
             visited.close()
     finally:
         browser.close()

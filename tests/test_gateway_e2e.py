@@ -1,10 +1,15 @@
-"""Through the controller, for real: a project's Traefik gateway runs in a pod on the local node,
-the demo backend's pods answer behind the project's Services, and every request below crosses the
-gateway's node port, Traefik and the pod network, as a user's would. Nothing is mocked. The
-console's worker reconciles everything; the tests only use the services a page or the API calls."""
+"""Through the controller, for real: a project's gateway runs in a pod on the local node, the demo
+backend's pods answer behind the project's Services, and every request below crosses the gateway's
+node port, the controller and the pod network, as a user's would. Nothing is mocked. The console's
+worker reconciles everything; the tests only use the services a page or the API calls.
+
+The protocol matrix (the tests marked EVERY_FLAVOR) runs once per flavor whose controller runs here:
+Traefik, and the F5 NGINX Ingress Controller (nginx-inc)."""
 
 import base64
+import re
 import ssl
+import time
 
 import grpc
 import pytest
@@ -24,7 +29,7 @@ from gateways.reconcile import earlier_controller_serving
 from routes import services as route_services
 from routes import spec as route_spec
 from routes.models import Route
-from tests.conftest import run_demo_backends, tls_secret_manifest, wait_for
+from tests.conftest import LOCAL_FLAVORS, run_demo_backends, skip_unless_the_node_runs, tls_secret_manifest, wait_for
 from tests.gateway_client import ask, served
 
 pytestmark = [
@@ -50,12 +55,22 @@ def der_of(pem: bytes) -> bytes:
     return ssl.PEM_cert_to_DER_cert(pem.decode())
 
 
+EVERY_FLAVOR = pytest.mark.parametrize("flavor", list(LOCAL_FLAVORS))
+
+
 @pytest.fixture
-def shop(node, control_plane, ready_project):
+def flavor() -> str:
+    """The gateway's controller: Traefik, but for the tests marked EVERY_FLAVOR."""
+    return "traefik"
+
+
+@pytest.fixture
+def shop(node, control_plane, ready_project, flavor):
     """A ready project with the demo backends front-end and catalogue running, and a NodePort
-    Traefik gateway whose controller runs and is ready."""
+    gateway of `flavor` whose controller runs and is ready."""
+    skip_unless_the_node_runs(control_plane, flavor)
     run_demo_backends(control_plane, ready_project.namespace)
-    gateway = gateway_services.configure_gateway(ready_project, flavor="traefik", access_mode="NodePort")
+    gateway = gateway_services.configure_gateway(ready_project, flavor=flavor, access_mode="NodePort")
     ready_gateway(gateway.pk)
     return ready_project
 
@@ -102,7 +117,8 @@ def paths(*pairs, port=80) -> list[dict]:
     return [{"path": path, "service": service, "port": port} for path, service in pairs]
 
 
-def test_a_traefik_gateway_becomes_ready_and_scales(shop):
+@EVERY_FLAVOR
+def test_a_gateway_becomes_ready_and_scales(shop):
     gateway = Gateway.objects.get(project=shop)
     assert gateway.condition("Ready")["message"] == "All 1 ingress controller replicas are ready."
     gateway_services.configure_gateway(shop, replicas=2)
@@ -111,6 +127,7 @@ def test_a_traefik_gateway_becomes_ready_and_scales(shop):
     assert len([pod for pod in controller_pods(shop) if pod["status"].get("phase") == "Running"]) == 2
 
 
+@EVERY_FLAVOR
 def test_http_routes_reach_the_right_pod_and_path(shop):
     address, http_port, _ = gateway_of(shop)
     auto = ready_route(
@@ -134,6 +151,7 @@ def test_http_routes_reach_the_right_pod_and_path(shop):
     assert ask(address, http_port, "nobody.example.com").status == 404  # hosts no route claims
 
 
+@EVERY_FLAVOR
 def test_https_presents_the_routes_certificate_for_its_host(shop):
     address, _, https_port = gateway_of(shop)
     secret = tls_secret_manifest(shop.namespace, "shop-tls", ["secure.example.com"])
@@ -145,14 +163,23 @@ def test_https_presents_the_routes_certificate_for_its_host(shop):
         "paths": paths(("/", "front-end")),
     }
     ready_route(shop, {"name": "secure", "rules": [rule]})
-    # Traefik loads a new router a moment before its certificate: wait for the route's, then check it.
+    # A controller may serve a new host a moment before its certificate: wait for the route's.
     ours = der_of(pem_of(secret))
     answer = wait_for(
         lambda: (a := served(address, https_port, "secure.example.com", tls=True)) and a.certificate == ours and a,
         what="the route's certificate to be presented for its host",
     )
     assert (answer.json["service"], answer.json["tls"]) == ("front-end", False)  # TLS ends at the gateway
-    assert ask(address, https_port, "other.example.com", tls=True).certificate != ours  # chosen by SNI
+    assert presented(address, https_port, "other.example.com") != ours  # chosen by SNI
+
+
+def presented(address: str, port: int, host: str) -> bytes:
+    """The certificate the gateway presents for `host`; b"" when it refuses the handshake (NGINX
+    does for a host it serves no route of)."""
+    try:
+        return ask(address, port, host, tls=True).certificate
+    except ssl.SSLError:
+        return b""
 
 
 def websocket_echo(url: str, host: str, message: str) -> str:
@@ -193,6 +220,7 @@ def assert_chats(address: str, http_port: int, https_port: int) -> None:
     assert reply.startswith("front-end-") and reply.endswith(": over tls")
 
 
+@EVERY_FLAVOR
 def test_websockets_echo_through_the_gateway(shop):
     address, http_port, https_port = gateway_of(shop)
     ready_route(shop, {"name": "chat", "rules": chat_rules(shop)})
@@ -237,6 +265,7 @@ def assert_grpc_echoes(address: str, https_port: int, host: str, secret: dict) -
     assert reply.startswith("front-end/front-end-") and reply.endswith(f"({host}): ping")
 
 
+@EVERY_FLAVOR
 def test_grpc_health_and_echo_through_the_gateway(shop):
     address, _, https_port = gateway_of(shop)
     rule, secret = rpc_rule(shop, "rpc.example.com")
@@ -254,7 +283,9 @@ def on_route_api(request, project, route_api: str) -> None:
 ROUTE_APIS = pytest.mark.parametrize("route_api", ["ingress", "gateway-api"])
 
 
-@ROUTE_APIS
+@pytest.mark.parametrize(
+    ("flavor", "route_api"), [("traefik", "ingress"), ("traefik", "gateway-api"), ("nginx-inc", "ingress")]
+)
 def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop, request, route_api):
     """The console's host claims decide before anything is applied, whatever the routes become."""
     on_route_api(request, shop, route_api)
@@ -280,7 +311,8 @@ def test_a_route_not_admitted_is_not_served_until_the_holder_goes(shop, request,
     assert served(address, http_port, "claims.example.com", "/shop").json["service"] == "catalogue"
 
 
-def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again(shop):
+@EVERY_FLAVOR
+def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again(shop, flavor):
     address, http_port, _ = gateway_of(shop)
     route = ready_route(
         shop, {"name": "shop", "rules": [{"host": "shop.example.com", "paths": paths(("/", "front-end"))}]}
@@ -292,12 +324,162 @@ def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again
     wait_for(lambda: Route.objects.get(pk=route.pk).state == "Gateway disabled", what="the route to show it")
     assert served(address, http_port, "shop.example.com") is None
 
-    gateway = gateway_services.configure_gateway(shop, flavor="traefik", access_mode="NodePort")
+    gateway = gateway_services.configure_gateway(shop, flavor=flavor, access_mode="NodePort")
     ready_gateway(gateway.pk)
     address, http_port, _ = gateway_of(shop)
     answer = wait_for(lambda: served(address, http_port, "shop.example.com"), timeout=60, what="the route served again")
     assert answer.json["service"] == "front-end"
     wait_for(lambda: Route.objects.get(pk=route.pk).state == "Ready", what="the route to show Ready again")
+
+
+@EVERY_FLAVOR
+def test_a_route_to_a_service_that_does_not_exist_fails_alone(shop, flavor):
+    """The API takes a route to a Service that is not there yet; the gateway answers its host with
+    an error of its own, never another Service's page, and the route beside it is served."""
+    address, http_port, _ = gateway_of(shop)
+    ready_route(shop, {"name": "shop", "rules": [{"host": "shop.example.com", "paths": paths(("/", "front-end"))}]})
+    route_services.create_route(
+        shop, {"name": "ghost", "rules": [{"host": "ghost.example.com", "paths": paths(("/", "ghost"))}]}
+    )
+    wait_for(lambda: served(address, http_port, "shop.example.com"), what="the route beside it to be served")
+    answer = wait_for(
+        lambda: (a := ask(address, http_port, "ghost.example.com")).status == NO_BACKEND[flavor] and a,
+        what=f"the gateway to answer {NO_BACKEND[flavor]} for the route without a Service",
+    )
+    assert b"front-end" not in answer.body and b"catalogue" not in answer.body
+    assert served(address, http_port, "shop.example.com").json["service"] == "front-end"
+
+
+# What each controller answers for a path whose Service does not exist.
+NO_BACKEND = {"traefik": 404, "nginx-inc": 502}
+
+
+@EVERY_FLAVOR
+def test_the_gateways_read_timeout_answers_504_for_a_slower_backend(shop):
+    """read-timeout: 2 seconds. The backend answering in 4 s gets the client a 504 after about 2 s;
+    one answering in 0.5 s gets through."""
+    ready_gateway(gateway_services.configure_gateway(shop, config={"read-timeout": "2"}).pk)
+    address, http_port, _ = gateway_of(shop)
+    ready_route(shop, {"name": "slow", "rules": [{"host": "slow.example.com", "paths": paths(("/", "front-end"))}]})
+    wait_for(lambda: served(address, http_port, "slow.example.com"), what="the route to be served")
+    assert ask(address, http_port, "slow.example.com", "/?delay=500ms").status == 200
+    started = time.monotonic()
+    assert ask(address, http_port, "slow.example.com", "/?delay=4s", timeout=10).status == 504
+    assert 1.5 <= time.monotonic() - started < 3.9
+
+
+def test_traefik_with_tracing_passes_a_trace_context_to_the_backend(shop):
+    """tracing on: Traefik starts with an OTLP tracer and each request reaches the backend with a W3C
+    traceparent of its own; with tracing off, none."""
+    address, http_port, _ = gateway_of(shop)
+    ready_route(shop, {"name": "traced", "rules": [{"host": "traced.example.com", "paths": paths(("/", "front-end"))}]})
+    untraced = wait_for(lambda: served(address, http_port, "traced.example.com"), what="the route to be served")
+    assert untraced.json["traceparent"] == ""
+    ready_gateway(gateway_services.configure_gateway(shop, tracing=True).pk)
+    traced = wait_for(lambda: served(address, http_port, "traced.example.com"), what="the route to be served again")
+    first, second = traced.json["traceparent"], served(address, http_port, "traced.example.com").json["traceparent"]
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]", first), first
+    assert first.split("-")[1] != second.split("-")[1]  # a trace per request
+
+
+def nginx_configuration(kubectl, project) -> str:
+    """What `nginx -T` prints in the gateway's controller pod: the configuration NGINX runs."""
+    return kubectl("exec", "-n", project.namespace, "deploy/kubeconsole-gateway", "--", "nginx", "-T")
+
+
+def controller_log(kubectl, project) -> str:
+    return kubectl("logs", "-n", project.namespace, "deploy/kubeconsole-gateway")
+
+
+@pytest.mark.parametrize("flavor", ["nginx-inc"])
+def test_nginx_inc_takes_up_the_gateways_settings(shop, kubectl, node_address):
+    """body-size over the limit gets 413; the timeouts are in the configuration NGINX runs, which
+    `nginx -t` accepts; the configured address is written into the Ingresses' status; the controller,
+    as the gateway's ServiceAccount, was forbidden nothing."""
+    settings = {"body-size": "1k", "connect-timeout": "3", "send-timeout": "4", "read-timeout": "5"}
+    gateway = gateway_services.configure_gateway(shop, config=settings, external_address="203.0.113.9")
+    ready_gateway(gateway.pk)
+    _, http_port, _ = gateway_of(shop)
+    ready_route(shop, {"name": "up", "rules": [{"host": "up.example.com", "paths": paths(("/", "front-end"))}]})
+    wait_for(lambda: served(node_address, http_port, "up.example.com"), what="the route to be served")
+    assert ask(node_address, http_port, "up.example.com", body=b"x" * 1000).json["received"] == 1000
+    assert ask(node_address, http_port, "up.example.com", body=b"x" * 2000).status == 413
+
+    configuration = nginx_configuration(kubectl, shop)
+    for directive in ("client_max_body_size 1k;", "proxy_connect_timeout 3s;", "proxy_send_timeout 4s;"):
+        assert directive in configuration, directive
+    assert "proxy_read_timeout 5s;" in configuration
+    assert "http2 on;" in configuration  # on the TLS listener, for gRPC
+    kubectl("exec", "-n", shop.namespace, "deploy/kubeconsole-gateway", "--", "nginx", "-t")
+
+    def ingress_status():
+        ingress = cluster.get("networking.k8s.io/v1", "Ingress", "up", shop.namespace)
+        return (ingress.get("status", {}).get("loadBalancer") or {}).get("ingress")
+
+    # The new controller writes it once it leads: the replaced one may hold the lease until it lapses.
+    status = wait_for(ingress_status, timeout=90, what="the controller to write the Ingress's status")
+    assert status == [{"ip": "203.0.113.9"}]
+    assert "forbidden" not in controller_log(kubectl, shop).lower()
+
+
+NGINX_ORG = "nginx.org/"
+
+
+@pytest.mark.parametrize("flavor", ["nginx-inc"])
+def test_nginx_inc_route_annotations_take_effect_for_that_route_only(shop, kubectl):
+    """Each annotation family the console allows on an nginx-inc route, through the controller: the
+    limited route refuses a 2 KiB body and times out a slow answer, the plain one beside it does
+    neither; ssl-services makes the gateway speak TLS to the backend; the load-balancing keys shape
+    that route's upstream alone."""
+    address, http_port, _ = gateway_of(shop)
+    limited = {
+        NGINX_ORG + "client-max-body-size": "1k",
+        NGINX_ORG + "proxy-read-timeout": "2s",
+        NGINX_ORG + "proxy-connect-timeout": "3s",
+        NGINX_ORG + "proxy-send-timeout": "4s",
+        NGINX_ORG + "proxy-buffering": "false",
+        NGINX_ORG + "lb-method": "ip_hash",
+        NGINX_ORG + "max-fails": "7",
+        NGINX_ORG + "fail-timeout": "9s",
+        NGINX_ORG + "keepalive": "16",
+    }
+    rule = {"host": "limited.example.com", "paths": paths(("/", "front-end"))}
+    ready_route(shop, {"name": "limited", "rules": [rule], "annotations": limited})
+    ready_route(shop, {"name": "plain", "rules": [{"host": "plain.example.com", "paths": paths(("/", "front-end"))}]})
+    secure = {"host": "backend-tls.example.com", "paths": paths(("/", "catalogue"), port=443)}
+    ready_route(shop, {"name": "tls", "rules": [secure], "annotations": {NGINX_ORG + "ssl-services": "catalogue"}})
+    for host in ("limited.example.com", "plain.example.com", "backend-tls.example.com"):
+        wait_for(lambda host=host: served(address, http_port, host), what=f"{host} to be served")
+
+    assert ask(address, http_port, "limited.example.com", body=b"x" * 2000).status == 413
+    assert ask(address, http_port, "plain.example.com", body=b"x" * 2000).json["received"] == 2000
+    assert ask(address, http_port, "limited.example.com", "/?delay=4s", timeout=10).status == 504
+    assert ask(address, http_port, "plain.example.com", "/?delay=4s", timeout=10).status == 200
+    assert served(address, http_port, "backend-tls.example.com").json["tls"] is True  # HTTPS to catalogue:443
+
+    servers = server_blocks(nginx_configuration(kubectl, shop))
+    for directive in ("proxy_connect_timeout 3s;", "proxy_send_timeout 4s;", "proxy_buffering off;"):
+        assert directive in servers["limited.example.com"] and directive not in servers["plain.example.com"]
+    upstreams = upstream_blocks(nginx_configuration(kubectl, shop))
+    [limited_upstream] = [text for name, text in upstreams.items() if name.startswith(f"{shop.namespace}-limited-")]
+    [plain_upstream] = [text for name, text in upstreams.items() if name.startswith(f"{shop.namespace}-plain-")]
+    for directive in ("ip_hash;", "max_fails=7", "fail_timeout=9s", "keepalive 16;"):
+        assert directive in limited_upstream and directive not in plain_upstream, directive
+
+
+def server_blocks(configuration: str) -> dict[str, str]:
+    """The text of each `server` block of an nginx -T output by its server_name."""
+    blocks = {}
+    for block in re.split(r"\n\s*server \{", configuration)[1:]:
+        name = re.search(r"server_name\s+([^;\s]+)", block)
+        if name:
+            blocks[name.group(1)] = block
+    return blocks
+
+
+def upstream_blocks(configuration: str) -> dict[str, str]:
+    """The text of each `upstream` block of an nginx -T output by its name."""
+    return dict(re.findall(r"upstream\s+(\S+)\s*\{(.*?)\n\s*\}", configuration, flags=re.S))
 
 
 TRAEFIK = "traefik.ingress.kubernetes.io/"

@@ -186,6 +186,7 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
         alice,
         2,
         action="save",
+        flavor="traefik",
         tracing="on",
         **{
             "config-key": ["read-timeout"],
@@ -205,10 +206,26 @@ def test_wizard_enables_the_gateway_at_the_last_step_and_edits_it_later(shop, sh
 
     edit = alice.get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
     assert "Edit Gateway" in edit and 'value="service.beta.kubernetes.io/aws-load-balancer-internal"' in edit
-    response = wizard_post(alice, 2, action="save", access_mode="LoadBalancer", replicas="3")
+    response = wizard_post(
+        alice, 2, action="save", flavor="traefik", tracing="on", access_mode="LoadBalancer", replicas="3"
+    )
     assert response.status_code == 204
     gateway.refresh_from_db()
     assert (gateway.access_mode, gateway.replicas, gateway.generation) == ("LoadBalancer", 3, 2)
+
+
+def test_tracing_is_refused_on_the_tracing_field_for_a_flavor_that_cannot_trace(shop):
+    """The NGINX the nginx-inc image runs has no OpenTelemetry module: the wizard and the API say so
+    on the tracing field, and nothing is written."""
+    response = wizard_post(logged_in("alice"), 2, action="save", flavor="nginx-inc", tracing="on")
+    assert response.status_code == 400 and response.context["step"] == 1
+    assert "NGINX needs its OpenTelemetry module" in " ".join(response.context["form"].errors["tracing"])
+    answer = api_as("alice").put(
+        "/api/v1/projects/shop/gateway/", {"flavor": "nginx-inc", "tracing": True}, format="json"
+    )
+    assert answer.status_code == 400, answer.content
+    assert "NGINX needs its OpenTelemetry module" in answer.json()["tracing"][0]
+    assert not Gateway.objects.exists()
 
 
 def test_gateway_page_offers_enable_to_admins_and_disable_warns(shop):
@@ -289,7 +306,7 @@ def test_the_wizard_marks_a_controller_whose_image_the_cluster_could_not_get_and
     after = flavor_radios(page)
     assert after["nginx-inc"] == (False, "F5 NGINX Ingress Controller (its image is not available on this cluster)")
     assert after["traefik"][0], after
-    assert "nginx/nginx-ingress:5.2.1, which the cluster&#x27;s nodes could not get" in page
+    assert "nginx/nginx-ingress:5.5.4, which the cluster&#x27;s nodes could not get" in page
 
 
 def test_the_tracing_checkbox_is_labelled_beside_it(shop):

@@ -62,7 +62,7 @@ def test_enabling_creates_exactly_the_rendered_objects_and_reads_back_node_ports
     # Not ready, and why depends on the cluster: a node without the nginx-inc image, or no node.
     said = {
         "ControllerNotReady": "0 of 1 ingress controller replicas are ready.",
-        "ImageNotAvailable": "The controller's image nginx/nginx-ingress:5.2.1 is not available",
+        "ImageNotAvailable": "The controller's image nginx/nginx-ingress:5.5.4 is not available",
         "ControllerUnschedulable": "No node can run the controller (Unschedulable: ",
     }
     assert ready["status"] == "False" and ready["message"].startswith(said[ready["reason"]]), ready

@@ -31,7 +31,9 @@ def by_kind(manifests: list[dict]) -> dict[str, dict]:
 
 
 def test_nginx_inc_nodeport_gateway_renders_every_object():
-    manifests = render.manifests(gateway(config={"read-timeout": "120", "body-size": "10m"}, tracing=True))
+    manifests = render.manifests(
+        gateway(config={"read-timeout": "120", "body-size": "10m"}, external_address="203.0.113.7")
+    )
     assert [m["kind"] for m in manifests] == [
         "IngressClass",
         "ServiceAccount",
@@ -58,6 +60,7 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
         "rules": [
             {"apiGroups": [""], "resources": ["services", "endpoints", "secrets", "configmaps", "pods"], "verbs": READ},
             {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "update"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["update"]},
             {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch", "list"]},
             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
             {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": READ},
@@ -76,7 +79,10 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
         "metadata": CLUSTER_META,
-        "rules": [{"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ}],
+        "rules": [
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ},
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"], "resourceNames": ["shop"]},
+        ],
     }
     assert objects["ClusterRoleBinding"] == {
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -89,7 +95,12 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": META,
-        "data": {"proxy-read-timeout": "120s", "client-max-body-size": "10m", "otel-trace-in-http": "true"},
+        "data": {
+            "http2": "true",
+            "proxy-read-timeout": "120s",
+            "client-max-body-size": "10m",
+            "external-status-address": "203.0.113.7",
+        },
     }
     deployment = objects["Deployment"]
     assert deployment["metadata"] == META
@@ -100,10 +111,13 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
     assert list(template["metadata"]["annotations"]) == ["kubeconsole.io/config-hash"]
     pod = template["spec"]
     assert pod["serviceAccountName"] == "kubeconsole-gateway"
-    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["securityContext"] == {
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}],
+    }
     assert "volumes" not in pod
     [container] = pod["containers"]
-    assert container["image"] == "nginx/nginx-ingress:5.2.1"
+    assert container["image"] == "nginx/nginx-ingress:5.5.4"
     assert container["args"] == [
         "-nginx-configmaps=$(POD_NAMESPACE)/kubeconsole-gateway",
         "-ingress-class=kubeconsole-shop",
@@ -116,6 +130,7 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
         "-ready-status",
         "-ready-status-port=8081",
         "-enable-prometheus-metrics=false",
+        "-enable-telemetry-reporting=false",
     ]
     assert container["ports"] == [
         {"name": "http", "containerPort": 80, "protocol": "TCP"},
@@ -269,6 +284,21 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
         {"name": "http", "containerPort": 8000, "protocol": "TCP"},
         {"name": "https", "containerPort": 8443, "protocol": "TCP"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("address", "endpoint"),
+    [
+        ("", {"publishedService": "shop/kubeconsole-gateway"}),
+        ("203.0.113.7", {"ip": "203.0.113.7"}),
+        ("gateway.example.com", {"hostname": "gateway.example.com"}),
+    ],
+)
+def test_traefik_reports_the_gateways_configured_address_on_its_ingresses(address, endpoint):
+    config = by_kind(render.manifests(gateway(flavor="traefik", external_address=address)))["ConfigMap"]
+    assert (
+        yaml.safe_load(config["data"]["traefik.yml"])["providers"]["kubernetesIngress"]["ingressEndpoint"] == endpoint
+    )
 
 
 def test_a_changed_configuration_changes_the_pod_template():

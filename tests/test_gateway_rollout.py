@@ -30,7 +30,7 @@ def deployment(generation=2, observed=2, replicas=1, updated=1, ready=1):
 
 
 def pod(
-    config, ready=False, waiting=None, message="", scheduled=None, last_exit=None, image="nginx/nginx-ingress:5.2.1"
+    config, ready=False, waiting=None, message="", scheduled=None, last_exit=None, image="nginx/nginx-ingress:5.5.4"
 ):
     container = {"name": "controller", "image": image, "state": {}}
     if waiting:
@@ -64,13 +64,13 @@ def test_one_ready_pod_of_the_earlier_controller_is_not_ready_and_says_it_serves
     deploy = deployment(replicas=2, updated=1, ready=1)
     pods = [
         pod("old", ready=True, image="traefik:v3.6.12"),
-        pod(new, waiting="ImagePullBackOff", message='Back-off pulling image "nginx/nginx-ingress:5.2.1"'),
+        pod(new, waiting="ImagePullBackOff", message='Back-off pulling image "nginx/nginx-ingress:5.5.4"'),
     ]
     ready = say(gateway, deploy, pods)
     assert (ready["status"], ready["reason"]) == ("False", "ImageNotAvailable")
     assert rollout.health(gateway, deploy, pods).ready_current == 0  # the page's "0 of 1 ready", not 1 of 1
     assert (
-        "nginx/nginx-ingress:5.2.1 is not available to this cluster's nodes (ImagePullBackOff: Back-off"
+        "nginx/nginx-ingress:5.5.4 is not available to this cluster's nodes (ImagePullBackOff: Back-off"
         in ready["message"]
     )
     assert ready["message"].endswith("The earlier controller keeps serving the routes meanwhile.")

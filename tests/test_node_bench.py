@@ -1,6 +1,6 @@
 """The node benchmark's small run (bench/node.py --small): the local cluster with its node starts, a
-Traefik gateway enabled through the API becomes Ready, and routes created through the API answer
-through its node port; the run fails when any of it never happens. Speed is reported, not
+Traefik gateway and an F5 NGINX one enabled through the API become Ready, and routes created through
+the API answer through their node ports; the run fails when any of it never happens. Speed is reported, not
 asserted. It brings its own stack and PostgreSQL, so it runs once per test command: in the
 PostgreSQL pass."""
 
@@ -22,11 +22,13 @@ def test_the_node_benchmark_runs_through_the_controller(node):
     report = run_benchmark("node.py", "--small")
     assert re.search(r"\| of which the node, to Ready \| \d+\.\d s \|", report), report
     assert re.search(r"\| enabled through the API -> Ready, 1 of 1 \| \d+\.\d s \|", report), report
-    for kind in ("IngressRoute", "HTTPRoute"):  # routes as IngressRoutes, then new ones after the switch
+    # Routes as IngressRoutes, new ones after the switch as HTTPRoutes; then an F5 NGINX gateway's.
+    for kind in ("IngressRoute through Traefik", "HTTPRoute through Traefik", "Ingress through F5 NGINX"):
         assert re.search(
-            rf"\| Route as {kind} through Traefik \| route created -> first 200 \(3 routes\), p50 \| \d+\.\d ms \|",
-            report,
+            rf"\| Route as {kind} \| route created -> first 200 \(3 routes\), p50 \| \d+\.\d ms \|", report
         ), report
+    nginx_ready = r"\| F5 NGINX gateway \(NodePort\) \| enabled through the API -> Ready, 1 of 1 \| \d+\.\d s \|"
+    assert re.search(nginx_ready, report), report
     assert re.search(r"\| switched to the Gateway API -> all 3 routes served again \| \d+\.\d s \|", report), report
     outage = r"\| a route asked every 50 ms through the switch: longest unanswered \(\d+/\d+ failed\) \| \d+\.\d ms \|"
     assert re.search(outage, report), report

@@ -18,6 +18,7 @@ started=$(date +%s%N)
 bin=$("$here/../controlplane/build.sh")
 runtime=$("$here/build.sh")
 images=$("$here/../images/build.sh")
+nginx_inc=$("$here/../images/nginx-inc.sh")  # empty when the controller's source is not at hand
 gateway_api_crds=$("$here/../images/gateway-api-crds.sh")
 . "$images/images.env"
 mkdir -p "$node"/{containerd,cni,cni-ipam,registry/_default,kubelet,pod-logs,runc}
@@ -110,13 +111,13 @@ if ! running containerd; then
   done
 fi
 ctr() { "$runtime/ctr" --address "$node/containerd.sock" -n k8s.io "$@"; }
-for archive in "$images"/*.tar; do
+for archive in "$images"/*.tar ${nginx_inc:+"$nginx_inc"/*.tar}; do
   # ctr warns on every call that cgroup v1 is deprecated; say what it says only when it fails.
   if ! said=$(ctr images import "$archive" 2>&1 >/dev/null); then
     echo "$said" >&2; exit 1
   fi
 done
-cp "$images/images.env" "$node/images.env"  # for the console's demo data and tests
+cat "$images/images.env" ${nginx_inc:+"$nginx_inc/images.env"} > "$node/images.env"  # for the demo data and tests
 
 # kubelet: cgroup v1 with cgroupfs, swap allowed, pods given a resolv.conf that names no server
 # (no cluster DNS is needed, and the machine's must not be asked), images never pulled.

@@ -7,6 +7,8 @@
 //	:9090  gRPC over h2c: grpc.health.v1.Health and demo.Echo/Echo (google.protobuf.StringValue)
 //	:9443  the same gRPC over TLS
 //
+// An HTTP request with ?delay=<duration> (at most 60s, e.g. 3s) is answered that much later, for
+// the gateways' timeouts; a request body is read and its size said.
 // SERVICE_NAME and POD_NAME (from the downward API) name the answer; both default to the host name.
 package main
 
@@ -21,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"log"
 	"math/big"
 	"net"
@@ -37,6 +40,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
+
+const maxDelay = time.Minute
 
 var (
 	service  = envOr("SERVICE_NAME", hostname())
@@ -62,13 +67,20 @@ func answer(w http.ResponseWriter, r *http.Request) {
 		echo(w, r)
 		return
 	}
+	if delay, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && delay > 0 && delay <= maxDelay {
+		time.Sleep(delay)
+	}
+	received, _ := io.Copy(io.Discard, r.Body)
 	body := map[string]any{
-		"service": service,
-		"pod":     pod,
-		"path":    r.URL.Path,
-		"host":    r.Host,
-		"tls":     r.TLS != nil,
-		"proto":   r.Proto,
+		"received": received,
+		"service":  service,
+		"pod":      pod,
+		"path":     r.URL.Path,
+		"host":     r.Host,
+		"tls":      r.TLS != nil,
+		"proto":    r.Proto,
+		// The W3C trace context a tracing gateway passes on.
+		"traceparent": r.Header.Get("traceparent"),
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
