@@ -12,7 +12,9 @@ Traefik gateway through the API and times it to Ready (1 of 1 replicas), then cr
 through the API one after another and times each from the API's answer to its first 200 through
 the gateway's node port; then switches the gateway to the Gateway API and does the same with as
 many new routes, which become HTTPRoutes; then enables an nginx-inc gateway in a second project and
-times it and its routes the same way. Prints a table; exits non-zero when something never happened."""
+times it and its routes the same way. On each gateway it then creates 200 routes (20 with --small)
+in one batch and times them to the last one's first 200, with the CPU time the controller spent.
+Prints a table; exits non-zero when something never happened."""
 
 import argparse
 import os
@@ -30,6 +32,7 @@ from bench.perf import Results, ms, percentile  # noqa: E402
 from bench.stack import Stack, wait_until  # noqa: E402
 
 TIMEOUT = 120
+GATEWAY_PODS = "kubeconsole.io/gateway"
 
 
 def through_gateway(address: str, port: int, host: str) -> bool:
@@ -133,6 +136,45 @@ def time_routes(results, api, base: str, where: tuple, prefix: str, count: int, 
         results.add("", "max", ms(max(latencies)))
 
 
+def controller_cpu_seconds(namespace: str) -> float:
+    """CPU time the gateway's controller pods in `namespace` have used: their cgroups' cpuacct.usage
+    (the node keeps its pods' cgroups under a root of its own, on this machine)."""
+    from console import cluster
+
+    pods = cluster.request("GET", f"/api/v1/namespaces/{namespace}/pods", query=[("labelSelector", GATEWAY_PODS)])
+    total = 0
+    for pod in pods["items"]:
+        for usage in Path("/sys/fs/cgroup/cpuacct").glob(f"kube-console-*/kubepods*/**/pod{pod['metadata']['uid']}"):
+            total += int((usage / "cpuacct.usage").read_text())
+    return total / 1e9
+
+
+def time_batch(results, api, base: str, where: tuple, project: str, count: int) -> None:
+    """Creates `count` routes in one batch through the API and times it to the last one's first 200
+    through the gateway, with the CPU time the controller spent taking them up."""
+    address, port = where
+    hosts = [f"b{index}.{project}.example.com" for index in range(count)]  # a host is one project's
+    routes = [
+        {"name": f"b{index}", "rules": [{"host": host, "paths": [{"path": "/", "service": "front-end", "port": 80}]}]}
+        for index, host in enumerate(hosts)
+    ]
+    cpu = controller_cpu_seconds(project)
+    began = time.monotonic()
+    created = api.post(f"{base}/api/v1/projects/{project}/routes:batchCreate", json={"routes": routes}, timeout=60)
+    if created.status_code != 201:
+        results.problem(f"the batch of {count} routes was refused: {created.status_code} {created.text[:200]}")
+        return
+    deadline = began + TIMEOUT
+    for host in hosts:  # in order: once one answers, the controller has most of the others too
+        while not through_gateway(address, port, host):
+            if time.monotonic() > deadline:
+                results.problem(f"{host}, of the batch of {count} routes, never answered through the gateway")
+                return
+            time.sleep(0.05)
+    results.add("", f"{count} routes in one batch -> the last one's first 200", f"{time.monotonic() - began:.1f} s")
+    results.add("", "controller CPU time taking them up", f"{controller_cpu_seconds(project) - cpu:.1f} s")
+
+
 def run_backend(namespace: str, image: str) -> None:
     from console import cluster
     from tenants import demo
@@ -146,7 +188,7 @@ def run_backend(namespace: str, image: str) -> None:
     )
 
 
-def time_nginx_inc(results, stack, api: requests.Session, image: str, count: int) -> None:
+def time_nginx_inc(results, stack, api: requests.Session, image: str, count: int, batch: int) -> None:
     """The same through an F5 NGINX Ingress Controller gateway, in a project of its own."""
     from django.contrib.auth import get_user_model
 
@@ -168,6 +210,7 @@ def time_nginx_inc(results, stack, api: requests.Session, image: str, count: int
     where = gateway["status"]["addresses"][0], gateway["status"]["node_ports"]["http"]
     stack.log(f"{count} routes as Ingresses through NGINX, one after another")
     time_routes(results, api, stack.url, where, "n", count, "Route as Ingress through F5 NGINX", project="mart")
+    time_batch(results, api, stack.url, where, "mart", batch)
 
 
 def main() -> int:
@@ -177,7 +220,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench/node.py: the local cluster runs a node only as root; nothing to measure here")
         return 0
-    count = 3 if args.small else 20
+    count, batch = (3, 20) if args.small else (20, 200)
     results = Results()
     with Stack(web_workers=2, node=True) as stack:
         results.add("Local cluster start (images cached)", "control plane and node", f"{stack.cluster_seconds:.1f} s")
@@ -241,8 +284,9 @@ def main() -> int:
         )
         stack.log(f"{count} routes as HTTPRoutes, one after another")
         time_routes(results, api, stack.url, (address, port), "g", count, "Route as HTTPRoute through Traefik")
+        time_batch(results, api, stack.url, (address, port), "shop", batch)
         if "NGINX_INC_IMAGE" in images:
-            time_nginx_inc(results, stack, api, image, count)
+            time_nginx_inc(results, stack, api, image, count, batch)
         else:
             results.problem("the node has no nginx-inc image: scripts/images/nginx-inc.sh says why")
     print()

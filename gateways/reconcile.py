@@ -109,9 +109,10 @@ def apply_objects(gateway: Gateway) -> str:
 
 
 # A controller starts a few seconds after its Deployment is applied. Until it is rolled out its
-# gateway is looked at again (three reads, no writes to the cluster) after growing delays, about a
-# minute in all; after that the periodic pass watches it.
-OBSERVE_DELAYS = (1, 2, 3, 5, 8, 13, 21)
+# gateway is looked at again (three reads, no writes to the cluster): every second for the first
+# five, when it usually becomes ready, then after growing delays, about a minute in all; after that
+# the periodic pass watches it.
+OBSERVE_DELAYS = (1, 1, 1, 1, 1, 2, 3, 5, 8, 13, 21)
 
 
 def send_later(task, pk, attempt: int) -> None:

@@ -492,7 +492,13 @@ def test_a_sticky_cookie_keeps_a_client_on_one_pod_while_others_are_spread(shop,
     sticky = {TRAEFIK + "service.sticky.cookie": "true", TRAEFIK + "service.sticky.cookie.name": "shop_pod"}
     body = {"name": "sticky", "rules": [{"host": "sticky.example.com", "paths": paths(("/", "catalogue"))}]}
     ready_route(shop, {**body, "annotations": sticky})
-    first = wait_for(lambda: served(address, http_port, "sticky.example.com"), what="the sticky route")
+    wait_for(lambda: served(address, http_port, "sticky.example.com"), what="the sticky route")
+    # Both replicas in the controller's endpoints first: it takes up the second a moment after it is ready.
+    wait_for(
+        lambda: len({ask(address, http_port, "sticky.example.com").json["pod"] for _ in range(10)}) == 2,
+        what="both catalogue replicas to answer",
+    )
+    first = served(address, http_port, "sticky.example.com")
     cookie = first.headers.get("set-cookie", "").split(";")[0]
     assert cookie.startswith("shop_pod="), first.headers
     kept = {ask(address, http_port, "sticky.example.com", headers={"Cookie": cookie}).json["pod"] for _ in range(12)}

@@ -139,7 +139,7 @@ def test_nginx_inc_nodeport_gateway_renders_every_object():
     assert container["readinessProbe"] == {
         "httpGet": {"path": "/nginx-ready", "port": 8081},
         "initialDelaySeconds": 2,
-        "periodSeconds": 5,
+        "periodSeconds": 2,
         "failureThreshold": 3,
     }
     assert container["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
@@ -256,7 +256,7 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
         },
         "ping": {"entryPoint": "traefik"},
         "providers": {
-            "providersThrottleDuration": "500ms",
+            "providersThrottleDuration": "100ms",
             "kubernetesIngress": {
                 "ingressClass": "kubeconsole-shop",
                 "namespaces": ["shop"],

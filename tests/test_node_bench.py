@@ -27,6 +27,8 @@ def test_the_node_benchmark_runs_through_the_controller(node):
         assert re.search(
             rf"\| Route as {kind} \| route created -> first 200 \(3 routes\), p50 \| \d+\.\d ms \|", report
         ), report
+    batches = re.findall(r"\| 20 routes in one batch -> the last one's first 200 \| \d+\.\d s \|", report)
+    assert len(batches) == 2 and len(re.findall(r"\| controller CPU time taking them up \| \d+\.\d s \|", report)) == 2
     nginx_ready = r"\| F5 NGINX gateway \(NodePort\) \| enabled through the API -> Ready, 1 of 1 \| \d+\.\d s \|"
     assert re.search(nginx_ready, report), report
     assert re.search(r"\| switched to the Gateway API -> all 3 routes served again \| \d+\.\d s \|", report), report
