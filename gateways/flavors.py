@@ -99,3 +99,16 @@ FLAVORS = {
     ]
 }
 FLAVOR_CHOICES = [(flavor.key, flavor.label) for flavor in FLAVORS.values()]
+
+
+def lacking(setting: str) -> list[str]:
+    """The labels of the flavors that do not support `setting`."""
+    return [flavor.label for flavor in FLAVORS.values() if setting not in flavor.settings]
+
+
+def settings_help() -> str:
+    """Each setting the console allows, what it means, and the flavors that refuse it."""
+    return " ".join(
+        f"{key}: {text}" + (f" Not on {', '.join(lacking(key))}." if lacking(key) else "")
+        for key, text in SETTINGS_HELP.items()
+    )

@@ -22,7 +22,7 @@ class GatewayForm(forms.ModelForm):
     config = KeyValueField(
         label="Controller settings",
         suggestions=list(flavors.SETTINGS_HELP),
-        help_text="Allowed: " + " ".join(f"{key}: {text}" for key, text in flavors.SETTINGS_HELP.items()),
+        help_text="Allowed: " + flavors.settings_help(),
     )
 
     class Meta:

@@ -359,3 +359,10 @@ def test_with_a_platform_domain_the_wizard_offers_the_projects_part_of_it_as_the
     settings.CONSOLE_DEFAULT_DOMAIN = ""
     wizard = logged_in("alice").get("/projects/shop/gateway/wizard/", **HTMX)
     assert not wizard.context["form"]["default_domain"].value()
+
+
+def test_the_wizard_says_which_controllers_refuse_a_setting(shop):
+    html = logged_in("alice").get("/projects/shop/gateway/wizard/", **HTMX).content.decode()
+    assert "send-timeout: Seconds to wait while sending a request to a backend (1-3600). Not on Traefik." in html
+    assert "body-size: Largest request body" in html and "0 means no limit. Not on Traefik." in html
+    assert "read-timeout: Seconds to wait for a backend&#x27;s response (1-3600). send-timeout" in html  # all have it

@@ -106,7 +106,8 @@ def test_access_mode_switches_update_the_service_in_place_and_show_the_load_bala
 def test_switching_flavor_replaces_its_objects_and_leaves_nothing_behind(ready_project):
     gateway = settled(services.configure_gateway(ready_project, config={"body-size": "8m"}).pk)
     assert cluster.get("v1", "ConfigMap", render.NAME, ready_project.namespace)["data"] == {
-        "client-max-body-size": "8m"
+        "client-max-body-size": "8m",
+        "http2": "true",
     }
 
     gateway = settled(services.configure_gateway(ready_project, flavor="traefik", config={"read-timeout": "30"}).pk)
