@@ -65,12 +65,20 @@ def flavor() -> str:
 
 
 @pytest.fixture
-def shop(node, control_plane, ready_project, flavor):
+def gateway_settings() -> dict:
+    """Further settings the gateway starts with (a test parametrises it): none but the defaults."""
+    return {}
+
+
+@pytest.fixture
+def shop(node, control_plane, ready_project, flavor, gateway_settings):
     """A ready project with the demo backends front-end and catalogue running, and a NodePort
-    gateway of `flavor` whose controller runs and is ready."""
+    gateway of `flavor` (with `gateway_settings`) whose controller runs and is ready."""
     skip_unless_the_node_runs(control_plane, flavor)
     run_demo_backends(control_plane, ready_project.namespace)
-    gateway = gateway_services.configure_gateway(ready_project, flavor=flavor, access_mode="NodePort")
+    gateway = gateway_services.configure_gateway(
+        ready_project, flavor=flavor, access_mode="NodePort", **gateway_settings
+    )
     ready_gateway(gateway.pk)
     return ready_project
 
@@ -355,10 +363,10 @@ NO_BACKEND = {"traefik": 404, "nginx-inc": 502}
 
 
 @EVERY_FLAVOR
+@pytest.mark.parametrize("gateway_settings", [{"config": {"read-timeout": "2"}}])
 def test_the_gateways_read_timeout_answers_504_for_a_slower_backend(shop):
     """read-timeout: 2 seconds. The backend answering in 4 s gets the client a 504 after about 2 s;
     one answering in 0.5 s gets through."""
-    ready_gateway(gateway_services.configure_gateway(shop, config={"read-timeout": "2"}).pk)
     address, http_port, _ = gateway_of(shop)
     ready_route(shop, {"name": "slow", "rules": [{"host": "slow.example.com", "paths": paths(("/", "front-end"))}]})
     wait_for(lambda: served(address, http_port, "slow.example.com"), what="the route to be served")
@@ -391,14 +399,17 @@ def controller_log(kubectl, project) -> str:
     return kubectl("logs", "-n", project.namespace, "deploy/kubeconsole-gateway")
 
 
-@pytest.mark.parametrize("flavor", ["nginx-inc"])
+NGINX_SETTINGS = {
+    "config": {"body-size": "1k", "connect-timeout": "3", "send-timeout": "4", "read-timeout": "5"},
+    "external_address": "203.0.113.9",
+}
+
+
+@pytest.mark.parametrize(("flavor", "gateway_settings"), [("nginx-inc", NGINX_SETTINGS)])
 def test_nginx_inc_takes_up_the_gateways_settings(shop, kubectl, node_address):
     """body-size over the limit gets 413; the timeouts are in the configuration NGINX runs, which
     `nginx -t` accepts; the configured address is written into the Ingresses' status; the controller,
     as the gateway's ServiceAccount, was forbidden nothing."""
-    settings = {"body-size": "1k", "connect-timeout": "3", "send-timeout": "4", "read-timeout": "5"}
-    gateway = gateway_services.configure_gateway(shop, config=settings, external_address="203.0.113.9")
-    ready_gateway(gateway.pk)
     _, http_port, _ = gateway_of(shop)
     ready_route(shop, {"name": "up", "rules": [{"host": "up.example.com", "paths": paths(("/", "front-end"))}]})
     wait_for(lambda: served(node_address, http_port, "up.example.com"), what="the route to be served")
@@ -416,7 +427,7 @@ def test_nginx_inc_takes_up_the_gateways_settings(shop, kubectl, node_address):
         ingress = cluster.get("networking.k8s.io/v1", "Ingress", "up", shop.namespace)
         return (ingress.get("status", {}).get("loadBalancer") or {}).get("ingress")
 
-    # The new controller writes it once it leads: the replaced one may hold the lease until it lapses.
+    # Once it leads (after a settings change, the replaced pod may hold the lease until it lapses).
     status = wait_for(ingress_status, timeout=90, what="the controller to write the Ingress's status")
     assert status == [{"ip": "203.0.113.9"}]
     assert "forbidden" not in controller_log(kubectl, shop).lower()
