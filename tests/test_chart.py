@@ -569,6 +569,8 @@ def console_secret(kubectl, installed: Installed) -> dict:
     return json.loads(kubectl("-n", installed.namespace, "get", "secret", installed.fullname, "-o", "json"))["data"]
 
 
+# It builds the upgraded image itself: 140 s alone, and once over the suite's 300 s under its load.
+@pytest.mark.timeout(600)
 def test_helm_upgrade_to_a_rebuilt_image_with_a_migration_under_a_stream_fails_no_request_and_migrates_once(
     installed, shop, kubectl, helm, packaged, control_plane, tmp_path
 ):
