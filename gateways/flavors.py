@@ -106,6 +106,12 @@ def lacking(setting: str) -> list[str]:
     return [flavor.label for flavor in FLAVORS.values() if setting not in flavor.settings]
 
 
+def tracing_help() -> str:
+    """Which flavors cannot trace, for the tracing checkbox's help."""
+    refusing = [flavor.label for flavor in FLAVORS.values() if not flavor.tracing]
+    return f"Not on {', '.join(refusing)}." if refusing else ""
+
+
 def settings_help() -> str:
     """Each setting the console allows, what it means, and the flavors that refuse it."""
     return " ".join(

@@ -32,7 +32,7 @@ class GatewayForm(forms.ModelForm):
         labels = {"tracing": "Trace requests (OpenTelemetry)"}
         help_texts = {
             "tracing": "The controller starts an OpenTelemetry trace for each request it forwards and passes the "
-            "trace context on to the backend. Traefik and ingress-nginx; not the F5 NGINX Ingress Controller.",
+            "trace context on to the backend. " + flavors.tracing_help(),
             "default_domain": "Generated route hosts become <service>-<project>.<default domain>. The domain becomes "
             "this project's own: no other project may use a name in it.",
         }

@@ -6,7 +6,6 @@ rest is shared. Every object carries the console's ownership labels for the gate
 
 import copy
 import hashlib
-import ipaddress
 import json
 
 import yaml
@@ -185,18 +184,6 @@ def ingress_nginx(gateway) -> dict:
 STOPPING = {"lifeCycle": {"requestAcceptGraceTimeout": "3s"}}
 
 
-def ingress_endpoint(gateway) -> dict:
-    """What Traefik reports on its Ingresses: the gateway's configured address, else its Service's
-    load balancer's."""
-    if not gateway.external_address:
-        return {"publishedService": f"{gateway.namespace}/{NAME}"}
-    try:
-        ipaddress.ip_address(gateway.external_address)
-    except ValueError:
-        return {"hostname": gateway.external_address}
-    return {"ip": gateway.external_address}
-
-
 def traefik(gateway) -> dict:
     flavor = gateway.flavor_info
     static = {
@@ -219,7 +206,7 @@ def traefik(gateway) -> dict:
             "kubernetesIngress": {
                 "ingressClass": gateway.ingress_class,
                 "namespaces": [gateway.namespace],
-                "ingressEndpoint": ingress_endpoint(gateway),
+                "ingressEndpoint": {"publishedService": f"{gateway.namespace}/{NAME}"},
                 # Traefik's default, spelled out: an ExternalName Service could name anything.
                 "allowExternalNameServices": False,
             },

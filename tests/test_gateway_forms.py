@@ -366,3 +366,4 @@ def test_the_wizard_says_which_controllers_refuse_a_setting(shop):
     assert "send-timeout: Seconds to wait while sending a request to a backend (1-3600). Not on Traefik." in html
     assert "body-size: Largest request body" in html and "0 means no limit. Not on Traefik." in html
     assert "read-timeout: Seconds to wait for a backend&#x27;s response (1-3600). send-timeout" in html  # all have it
+    assert "passes the trace context on to the backend. Not on F5 NGINX Ingress Controller." in html

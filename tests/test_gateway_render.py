@@ -286,21 +286,6 @@ def test_traefik_gateway_reads_its_static_configuration_from_the_config_map():
     ]
 
 
-@pytest.mark.parametrize(
-    ("address", "endpoint"),
-    [
-        ("", {"publishedService": "shop/kubeconsole-gateway"}),
-        ("203.0.113.7", {"ip": "203.0.113.7"}),
-        ("gateway.example.com", {"hostname": "gateway.example.com"}),
-    ],
-)
-def test_traefik_reports_the_gateways_configured_address_on_its_ingresses(address, endpoint):
-    config = by_kind(render.manifests(gateway(flavor="traefik", external_address=address)))["ConfigMap"]
-    assert (
-        yaml.safe_load(config["data"]["traefik.yml"])["providers"]["kubernetesIngress"]["ingressEndpoint"] == endpoint
-    )
-
-
 def test_a_changed_configuration_changes_the_pod_template():
     first = by_kind(render.manifests(gateway(flavor="traefik")))["Deployment"]
     second = by_kind(render.manifests(gateway(flavor="traefik", config={"read-timeout": "30"})))["Deployment"]
