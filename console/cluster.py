@@ -365,12 +365,19 @@ def get(api_version: str, kind: str, name: str, namespace: str | None = None) ->
 
 
 def list_objects(
-    api_version: str, kind: str, namespace: str | None = None, selector: str = "", cached: bool = False
+    api_version: str,
+    kind: str,
+    namespace: str | None = None,
+    selector: str = "",
+    cached: bool = False,
+    fields: str = "",
 ) -> list[dict]:
-    """The objects of a kind. `cached` lets the API server answer from its watch cache right away
-    (resourceVersion=0) instead of first catching up with etcd, which can take tens of milliseconds:
-    for reads that may be a moment old, such as pickers and the periodic pass, which looks again."""
+    """The objects of a kind (matching a label `selector` and a field selector `fields`). `cached`
+    lets the API server answer from its watch cache right away (resourceVersion=0) instead of first
+    catching up with etcd, which can take tens of milliseconds: for reads that may be a moment old,
+    such as the periodic pass, which looks again."""
     query = [("labelSelector", selector)] if selector else []
+    query += [("fieldSelector", fields)] if fields else []
     if cached:
         query.append(("resourceVersion", "0"))
     answer = request("GET", kind_of(api_version, kind).path(namespace), query=query)

@@ -14,8 +14,9 @@ from gateways.render import GATEWAY_API
 TLS_TYPE = "kubernetes.io/tls"
 
 
-def services(namespace: str) -> list[dict]:
-    """[{name, type, ports: [{name, port, protocol}]}] of the namespace's Services."""
+def services(namespace: str, cached: bool = True) -> list[dict]:
+    """[{name, type, ports: [{name, port, protocol}]}] of the namespace's Services; `cached` as
+    cluster.list_objects has it."""
     return [
         {
             "name": item["metadata"]["name"],
@@ -26,7 +27,7 @@ def services(namespace: str) -> list[dict]:
             ],
         }
         for item in sorted(
-            cluster.list_objects("v1", "Service", namespace, cached=True), key=lambda s: s["metadata"]["name"]
+            cluster.list_objects("v1", "Service", namespace, cached=cached), key=lambda s: s["metadata"]["name"]
         )
     ]
 
@@ -60,11 +61,11 @@ def certificate_facts(pem_base64: str) -> dict:
     return {"dns_names": list(names), "not_after": certificate.not_valid_after_utc.isoformat()}
 
 
-def tls_secrets(namespace: str) -> list[dict]:
+def tls_secrets(namespace: str, cached: bool = True) -> list[dict]:
     """[{name, dns_names, not_after}] of the namespace's usable TLS secrets: type kubernetes.io/tls,
     holding tls.crt and tls.key. Never the key, never any data."""
     found = []
-    for item in cluster.list_objects("v1", "Secret", namespace, cached=True):
+    for item in cluster.list_objects("v1", "Secret", namespace, cached=cached, fields=f"type={TLS_TYPE}"):
         data = item.get("data") or {}
         if item.get("type") != TLS_TYPE or not data.get("tls.crt") or not data.get("tls.key"):
             continue
@@ -74,19 +75,6 @@ def tls_secrets(namespace: str) -> list[dict]:
             facts = {"dns_names": [], "not_after": None}
         found.append({"name": item["metadata"]["name"], **facts})
     return sorted(found, key=lambda s: s["name"])
-
-
-def secret_problem(namespace: str, name: str) -> str | None:
-    """Why `name` cannot serve as a route's TLS secret, or None when it can. The message is the same
-    whether the secret is missing or of another kind: it tells nothing of the project's other secrets."""
-    secret = cluster.get("v1", "Secret", name, namespace)
-    data = (secret or {}).get("data") or {}
-    if secret is None or secret.get("type") != TLS_TYPE or not data.get("tls.crt") or not data.get("tls.key"):
-        return (
-            f"There is no usable TLS secret '{name}' in this project: pick one of type {TLS_TYPE} "
-            "holding a certificate (tls.crt) and its key (tls.key)."
-        )
-    return None
 
 
 def covers(dns_names: list[str], host: str) -> bool:
@@ -158,3 +146,16 @@ def renders_ingress_routes(gateway, fresh: bool = False) -> bool:
     """Whether a gateway's routes become Traefik IngressRoutes rather than an Ingress: a Traefik
     gateway on a cluster that serves the IngressRoute CRD."""
     return gateway.flavor == flavors.TRAEFIK and ingress_routes_served(fresh)
+
+
+def route_events(route) -> tuple[list[dict], str]:
+    """The latest ten events of the route's Ingress, and what kept them from being read."""
+    selector = f"involvedObject.name={route.name},involvedObject.kind=Ingress"
+    try:
+        events = cluster.request(
+            "GET", cluster.kind_of("v1", "Event").path(route.namespace), query=[("fieldSelector", selector)]
+        ).get("items", [])
+    except cluster.ClusterError as error:
+        return [], f"Events could not be read: {error.message}"
+    events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "", reverse=True)
+    return events[:10], ""

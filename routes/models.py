@@ -70,6 +70,11 @@ class Route(ReconciledModel):
     def __str__(self) -> str:
         return f"{self.project}/{self.name}"
 
+    @classmethod
+    def longest(cls, field: str) -> int:
+        """A field's limit, for the forms and serializers that take it."""
+        return cls._meta.get_field(field).max_length
+
     @property
     def namespace(self) -> str:
         return self.project.namespace

@@ -3,9 +3,8 @@
 Bad input raises ValidationError keyed by the field it concerns, as a dotted path into the
 route ("rules.0.paths.1.path"), before anything is written."""
 
-import functools
 import json
-from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,14 +12,15 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 
 from console import quotas
-from console.cluster import ClusterError
 from console.models import stale_edit
 from console.reconcile import changed, enqueue
 from console.validators import validate_annotations_size
 from gateways import flavors, policy
 from gateways.models import AnnotationAllowance, Gateway
 from gateways.services import enabled_gateway
+from routes import facts as route_facts
 from routes import hosts, live
+from routes import render as route_render
 from routes import spec as route_spec
 from routes.claims import claim_new, default_domains, sync_claims
 from routes.models import Route, RoutePath, RouteRule
@@ -59,7 +59,7 @@ class Errors:
             return False
         return True
 
-    def add(self, field: str, *messages: str) -> None:
+    def add(self, field: str, *messages: str | ValidationError) -> None:
         self.by_field.setdefault(field, []).extend(messages)
 
     def raise_any(self) -> None:
@@ -67,20 +67,73 @@ class Errors:
             raise ValidationError(self.by_field)
 
 
-def validate_spec(
-    spec: route_spec.RouteSpec,
-    gateway: Gateway,
-    check_cluster: bool = True,
-    allowances: dict | None = None,
-    external_names: Callable[[], set[str]] | None = None,
-    domains: dict[str, str] | None = None,
-) -> None:
-    """Every check of DESIGN.md section 3 on a route; raises ValidationError with all problems.
-    `allowances` are the platform's annotation allowances, `external_names` reads the project's
-    ExternalName Services and `domains` the gateways' default domains, when the caller has read
-    them already."""
+@dataclass(frozen=True)
+class Context:
+    """Everything deciding a submitted route depends on besides the route itself, read before any
+    transaction opens (`context`): the checks given it are pure."""
+
+    project: Project
+    gateway: Gateway
+    facts: route_facts.Facts
+    allowances: dict = field(default_factory=dict)  # the platform's annotation allowances
+    domains: dict = field(default_factory=dict)  # the gateways' default domains, {domain: namespace}
+    taken: frozenset[str] = frozenset()  # names of the project's routes
+
+
+def context(project, gateway: Gateway | None = None, facts: route_facts.Facts | None = None) -> Context:
+    """What deciding a route of the project needs: one read of each cluster fact (unless the door
+    read them already, for its pickers) and of the database's."""
+    gateway = gateway or serving_gateway(project)
+    return Context(
+        project=project,
+        gateway=gateway,
+        facts=facts if facts is not None else route_facts.read(project.namespace, gateway),
+        allowances=AnnotationAllowance.as_policy(),
+        domains=default_domains(),
+        taken=frozenset(Route.objects.filter(project=project).values_list("name", flat=True)),
+    )
+
+
+def decide(ctx: Context, data: dict, current: Route | None = None) -> route_spec.RouteSpec:
+    """What a submitted route means: the spec to store, normalised (annotations the protocols imply
+    with the same value are not stored, so that they follow later rule changes) and checked against
+    DESIGN.md section 3, its name and the facts; or a ValidationError keyed by dotted field paths
+    ("rules.0.paths.1.service"). `current` is the route an edit replaces. Every door calls this."""
+    name = data.get("name", current.name if current else "")
+    spec = normalised(route_spec.from_data({**data, "name": name}, ctx.project.namespace), ctx.gateway)
     errors = Errors()
-    errors.check("name", validate_route_name, spec.name)
+    if current is not None:
+        if spec.name != current.name:
+            errors.add("name", "A route's name cannot be changed; create a new route instead.")
+    elif errors.check("name", validate_route_name, spec.name) and spec.name in ctx.taken:
+        errors.add("name", ValidationError(taken_message(spec.name), code="unique"))
+    check_spec(errors, spec, ctx)
+    errors.raise_any()
+    return spec
+
+
+def taken_message(name: str) -> str:
+    return f"A route named {name} already exists in this project."
+
+
+def normalised(spec: route_spec.RouteSpec, gateway: Gateway) -> route_spec.RouteSpec:
+    """The spec without the annotations its protocols imply with the same value."""
+    if not isinstance(spec.annotations, dict):
+        return spec
+    implied = route_render.protocol_annotations(spec, gateway.flavor) if all_protocols_text(spec) else {}
+    kept = {key: value for key, value in spec.annotations.items() if implied.get(key) != value}
+    return replace(spec, annotations=kept)
+
+
+def all_protocols_text(spec: route_spec.RouteSpec) -> bool:
+    return all(
+        isinstance(rule.protocol, str) and all(isinstance(p.service, str) for p in rule.paths) for rule in spec.rules
+    )
+
+
+def check_spec(errors: Errors, spec: route_spec.RouteSpec, ctx: Context) -> None:
+    """Every check of DESIGN.md section 3 on a route's rules, annotations and labels, given the
+    facts: a pure function, adding each problem to `errors`."""
     if not spec.rules:
         errors.add("rules", "Add at least one rule.")
     elif quotas.over(quotas.RULES_PER_ROUTE, len(spec.rules), 0):
@@ -88,90 +141,91 @@ def validate_spec(
         errors.add(
             "rules", f"A route has at most {most} rules (a limit the platform sets); this one has {len(spec.rules)}."
         )
-    seen = set()
+    seen: set = set()
     for i, rule in enumerate(spec.rules):
-        at = f"rules.{i}"
-        if not all_text(errors, at, rule, "host_mode", "host", "protocol", "tls_secret"):
-            continue  # Edit YAML hands over what the document held, a list where a host should be
-        if rule.host_mode not in HOST_MODES:
-            errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
-        elif rule.host_mode == "custom" and errors.check(f"{at}.host", validate_host, rule.host):
-            domains = default_domains() if domains is None else domains
-            platform = settings.CONSOLE_DEFAULT_DOMAIN
-            if problem := hosts.foreign_space_problem(rule.host, spec.namespace, domains, platform):
-                errors.add(f"{at}.host", problem)
-        if rule.protocol not in PROTOCOLS:
-            errors.add(f"{at}.protocol", f"Choose one of {', '.join(PROTOCOLS)}, not '{rule.protocol}'.")
-        elif rule.protocol in TLS_PROTOCOLS:
-            if not rule.tls_secret:
-                errors.add(f"{at}.tls_secret", f"{rule.protocol} needs a TLS secret.")
-            elif errors.check(f"{at}.tls_secret", validate_secret_name, rule.tls_secret) and check_cluster:
-                problem = live.secret_problem(spec.namespace, rule.tls_secret)
-                if problem:
-                    errors.add(f"{at}.tls_secret", problem)
-        elif rule.tls_secret:
-            errors.add(f"{at}.tls_secret", f"Only https, wss and grpc use a TLS secret; this rule is {rule.protocol}.")
-        if not rule.paths:
-            errors.add(f"{at}.paths", "Add at least one path.")
-        for j, path in enumerate(rule.paths):
-            where = f"{at}.paths.{j}"
-            alternates_typed = all(
-                [typed_backend(errors, f"{where}.alternate_backends.{k}", b) for k, b in enumerate(path.alternates)]
-            )
-            if not (all_text(errors, where, path, "path", "path_type") and typed_backend(errors, where, path)):
-                continue
-            errors.check(f"{where}.path", validate_path, path.path, path.path_type)
-            errors.check(f"{where}.service", validate_dns1123_label, path.service)
-            errors.check(f"{where}.port", validate_port, path.port)
-            if alternates_typed:
-                check_backends(errors, where, path, gateway)
-            key = (rule.host_mode, rule.host if rule.host_mode == "custom" else path.service, path.path)
-            if key in seen:
-                errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
-            seen.add(key)
-    if gateway.flavor == flavors.INGRESS_NGINX:
+        check_rule(errors, f"rules.{i}", rule, spec, ctx, seen)
+    if ctx.gateway.flavor == flavors.INGRESS_NGINX:
         protocols = {rule.protocol for rule in spec.rules}
         if "grpc" in protocols and protocols != {"grpc"}:
             errors.add(
                 "rules",
                 "ingress-nginx sets the backend protocol for a whole route: put gRPC rules in a route of their own.",
             )
-    allowances = AnnotationAllowance.as_policy() if allowances is None else allowances
-    problems = policy.check_annotations(
-        spec.annotations, gateway.flavor, allowances, renders=lambda: rendered_as(gateway)
-    )
-    if problems:
+    renders = policy.INGRESS_ROUTE if ctx.facts.ingress_routes else policy.INGRESS
+    if problems := policy.check_annotations(
+        spec.annotations, ctx.gateway.flavor, ctx.allowances, renders=lambda: renders
+    ):
         errors.add("annotations", *problems)
     errors.check("annotations", validate_annotations_size, spec.annotations)
     errors.check("labels", validate_labels, spec.labels)
-    if check_cluster and not errors.by_field:  # the cluster is asked only about an otherwise good route
-        refuse_external_names(errors, spec, external_names)
-    errors.raise_any()
 
 
-def refuse_external_names(errors: Errors, spec: route_spec.RouteSpec, read: Callable[[], set[str]] | None) -> None:
-    """Says so on every backend that is an ExternalName Service (`read`, or one LIST of the
-    project's Services)."""
-    backends = [
-        (f"rules.{i}.paths.{j}" + (f".alternate_backends.{k - 1}" if k else ""), backend.service)
-        for i, rule in enumerate(spec.rules)
-        for j, path in enumerate(rule.paths)
-        for k, backend in enumerate(path.backends)
-        if isinstance(backend.service, str) and backend.service
-    ]
-    if not backends:
+def check_rule(errors: Errors, at: str, rule: route_spec.RuleSpec, spec, ctx: Context, seen: set) -> None:
+    if not all_text(errors, at, rule, "host_mode", "host", "protocol", "tls_secret"):
+        return  # Edit YAML hands over what the document held, a list where a host should be
+    if rule.host_mode not in HOST_MODES:
+        errors.add(f"{at}.host_mode", f"Choose auto or custom, not '{rule.host_mode}'.")
+    elif rule.host_mode == "custom" and errors.check(f"{at}.host", validate_host, rule.host):
+        platform = settings.CONSOLE_DEFAULT_DOMAIN
+        if problem := hosts.foreign_space_problem(rule.host, spec.namespace, ctx.domains, platform):
+            errors.add(f"{at}.host", problem)
+    check_protocol(errors, at, rule, ctx.facts)
+    if not rule.paths:
+        errors.add(f"{at}.paths", "Add at least one path.")
+    for j, path in enumerate(rule.paths):
+        where = f"{at}.paths.{j}"
+        alternates_typed = all(
+            [typed_backend(errors, f"{where}.alternate_backends.{k}", b) for k, b in enumerate(path.alternates)]
+        )
+        if not (all_text(errors, where, path, "path", "path_type") and typed_backend(errors, where, path)):
+            continue
+        errors.check(f"{where}.path", validate_path, path.path, path.path_type)
+        named = errors.check(f"{where}.service", validate_dns1123_label, path.service)
+        if errors.check(f"{where}.port", validate_port, path.port) and named:
+            check_in_project(errors, where, path.service, path.port, ctx.facts)
+        if alternates_typed:
+            check_backends(errors, where, path, ctx)
+        key = (rule.host_mode, rule.host if rule.host_mode == "custom" else path.service, path.path)
+        if key in seen:
+            errors.add(f"{where}.path", f"{path.path} is given twice for the same host.")
+        seen.add(key)
+
+
+def check_protocol(errors: Errors, at: str, rule: route_spec.RuleSpec, facts: route_facts.Facts) -> None:
+    if rule.protocol not in PROTOCOLS:
+        errors.add(f"{at}.protocol", f"Choose one of {', '.join(PROTOCOLS)}, not '{rule.protocol}'.")
+    elif rule.protocol in TLS_PROTOCOLS:
+        if not rule.tls_secret:
+            errors.add(f"{at}.tls_secret", f"{rule.protocol} needs a TLS secret.")
+        elif errors.check(f"{at}.tls_secret", validate_secret_name, rule.tls_secret):
+            if facts.tls_secrets is not None and facts.secret(rule.tls_secret) is None:
+                # The same words whether the secret is missing or of another kind: they tell nothing
+                # of the project's other secrets.
+                errors.add(
+                    f"{at}.tls_secret",
+                    f"There is no usable TLS secret '{rule.tls_secret}' in this project: pick one of type "
+                    f"{live.TLS_TYPE} holding a certificate (tls.crt) and its key (tls.key).",
+                )
+    elif rule.tls_secret:
+        errors.add(f"{at}.tls_secret", f"Only https, wss and grpc use a TLS secret; this rule is {rule.protocol}.")
+
+
+def check_in_project(errors: Errors, at: str, service: str, port, facts: route_facts.Facts) -> None:
+    """A backend is a Service of the project, not of type ExternalName, with that port; unchecked
+    when the cluster could not list the Services (the worker looks again before it applies)."""
+    if facts.services is None:
         return
-    try:
-        external = read() if read is not None else live.external_name_services(spec.namespace)
-    except ClusterError:
-        return  # the cluster cannot say now: the worker checks again before it applies the route
-    for at, service in backends:
-        if service in external:
-            errors.add(
-                f"{at}.service",
-                f"Service {service} is of type ExternalName, which no gateway here proxies to: it could reach "
-                "addresses outside this project. Pick a Service with pods behind it.",
-            )
+    found = facts.service(service)
+    if found is None:
+        errors.add(f"{at}.service", f"There is no Service {service} in this project.")
+    elif found["type"] == "ExternalName":
+        errors.add(
+            f"{at}.service",
+            f"Service {service} is of type ExternalName, which no gateway here proxies to: it could reach "
+            "addresses outside this project. Pick a Service with pods behind it.",
+        )
+    elif not any(p["port"] == port or (p["name"] and p["name"] == port) for p in found["ports"]):
+        errors.add(f"{at}.port", f"Service {service} has no port {port}.")
 
 
 def all_text(errors: Errors, at: str, item, *fields: str) -> bool:
@@ -191,7 +245,7 @@ def typed_backend(errors: Errors, at: str, backend) -> bool:
     return False
 
 
-def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, gateway: Gateway) -> None:
+def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, ctx: Context) -> None:
     """A path's weights and alternate backends: at most MOST_BACKENDS Services, each once, weights
     0-256 and not all 0, and only on a gateway that can split traffic."""
     errors.check(f"{where}.weight", validate_weight, path.weight)
@@ -205,13 +259,14 @@ def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, gatewa
             f"A path splits its traffic between at most {MOST_BACKENDS} Services "
             f"(its own and {MOST_BACKENDS - 1} alternates), not {len(path.backends)}.",
         )
-    if problem := split_problem(gateway):
+    if problem := route_facts.split_problem(ctx.gateway, ctx.facts):
         errors.add(f"{where}.alternate_backends", problem)
     seen = {(path.service, path.port)}
     for k, backend in enumerate(path.alternates):
         at = f"{where}.alternate_backends.{k}"
-        errors.check(f"{at}.service", validate_dns1123_label, backend.service)
-        errors.check(f"{at}.port", validate_port, backend.port)
+        named = errors.check(f"{at}.service", validate_dns1123_label, backend.service)
+        if errors.check(f"{at}.port", validate_port, backend.port) and named:
+            check_in_project(errors, at, backend.service, backend.port, ctx.facts)
         errors.check(f"{at}.weight", validate_weight, backend.weight)
         if (backend.service, backend.port) in seen:
             errors.add(f"{at}.service", f"{backend.service}:{backend.port} is already a backend of this path.")
@@ -221,27 +276,6 @@ def check_backends(errors: Errors, where: str, path: route_spec.PathSpec, gatewa
         errors.add(
             f"{where}.weight", "Every Service of this path has weight 0: give one a weight, or no request is served."
         )
-
-
-def split_problem(gateway: Gateway) -> str | None:
-    """Why the gateway's routes cannot split a path's traffic by weight, or None: Gateway API
-    routes and Traefik IngressRoutes can; an Ingress sends a path to one Service."""
-    try:
-        if gateway.serves_gateway_api or live.renders_ingress_routes(gateway):
-            return None
-    except ClusterError as error:
-        return f"The cluster could not say whether it serves Traefik's IngressRoute CRD: {error.message}"
-    if gateway.flavor == flavors.TRAEFIK:
-        return "This cluster does not serve Traefik's IngressRoute CRD, and an Ingress sends a path to one Service."
-    return (
-        f"{gateway.flavor_info.label} routes are Ingresses, which send a path to one Service: "
-        "splitting traffic by weight needs a Traefik gateway."
-    )
-
-
-def rendered_as(gateway: Gateway) -> str:
-    """What the gateway's routes become in the cluster, for the policy's Traefik checks."""
-    return policy.INGRESS_ROUTE if live.renders_ingress_routes(gateway) else policy.INGRESS
 
 
 def route_in_reach(user, project_name: str, route_name: str, action: str) -> Route:
@@ -310,61 +344,58 @@ def save_rules(
     return saved
 
 
-@transaction.atomic
-def create_route(project, data: dict, alias: str = "", description: str = "", *, by=None) -> Route:
-    gateway = serving_gateway(project)
-    spec = route_spec.from_data(data, project.namespace)
-    validate_spec(spec, gateway)
-    if problem := route_quota_problem(project, 1):
-        raise ValidationError({"name": problem})
-    if Route.objects.filter(project=project, name=spec.name).exists():
-        raise ValidationError(
-            {"name": ValidationError(f"A route named {spec.name} already exists in this project.", code="unique")}
-        )
-    route = Route.objects.create(**new_row(project, gateway, spec, alias, description))
-    finish_new_routes([(route, spec)], gateway, by)
-    enqueue(reconcile_route, route.pk)
+def create_route(
+    project, data: dict, alias: str = "", description: str = "", *, by=None, ctx: Context | None = None
+) -> Route:
+    """Creates a route as `decide` means it. `ctx` is the door's, when it read the facts already."""
+    ctx = ctx or context(project)
+    spec = decide(ctx, data)
+    with transaction.atomic():
+        if problem := route_quota_problem(project, 1):
+            raise ValidationError({"name": problem})
+        if Route.objects.filter(project=project, name=spec.name).exists():  # created since the context was read
+            raise ValidationError({"name": ValidationError(taken_message(spec.name), code="unique")})
+        route = Route.objects.create(**new_row(project, ctx.gateway, spec, alias, description))
+        finish_new_routes([(route, spec)], ctx.gateway, by)
+        enqueue(reconcile_route, route.pk)
     return route
 
 
-@transaction.atomic
 def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, route_spec.RouteSpec]]:
     """Creates several routes of a project together, or none of them (as `kubectl apply -f` of
-    many manifests, with every check create_route makes). `items` hold what create_route takes as
-    `data`, plus `alias` and `description`. Problems are keyed routes.<index>.<field>. Returns each
-    route with its spec as saved (generated hosts filled in), so that the answer needs no reads."""
+    many manifests, with every check create_route makes, against facts read once). `items` hold
+    what create_route takes as `data`, plus `alias` and `description`. Problems are keyed
+    routes.<index>.<field>. Returns each route with its spec as saved (generated hosts filled in),
+    so that the answer needs no reads."""
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
-    gateway = serving_gateway(project)
-    allowances = AnnotationAllowance.as_policy()
-    external_names = functools.cache(lambda: live.external_name_services(project.namespace))  # once, if asked
-    domains = default_domains()
+    ctx = context(project)
     errors = Errors()
-    specs = [route_spec.from_data(data, project.namespace) for data in items]
-    for i, spec in enumerate(specs):
+    specs, seen = [], set()
+    for i, data in enumerate(items):
         try:
-            validate_spec(spec, gateway, allowances=allowances, external_names=external_names, domains=domains)
+            specs.append(decide(ctx, data))
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                errors.add(f"routes.{i}.{field}", *messages)
-    if problem := route_quota_problem(project, len(specs)):
-        errors.add("routes", problem)
-    taken = set(Route.objects.filter(project=project, name__in=[s.name for s in specs]).values_list("name", flat=True))
-    seen = set()
-    for i, spec in enumerate(specs):
-        if spec.name in taken:
-            errors.add(f"routes.{i}.name", f"A route named {spec.name} already exists in this project.")
-        elif spec.name in seen:
-            errors.add(f"routes.{i}.name", f"{spec.name} is given twice in this batch.")
-        seen.add(spec.name)
+            for key, messages in error.message_dict.items():
+                errors.add(f"routes.{i}.{key}", *messages)
+            continue
+        if specs[-1].name in seen:
+            errors.add(f"routes.{i}.name", f"{specs[-1].name} is given twice in this batch.")
+        seen.add(specs[-1].name)
     errors.raise_any()
-    rows = [
-        Route(**new_row(project, gateway, spec, data.get("alias", ""), data.get("description", "")))
-        for spec, data in zip(specs, items, strict=True)
-    ]
-    routes = Route.objects.bulk_create(rows)
-    saved = finish_new_routes(list(zip(routes, specs, strict=True)), gateway, by)
-    enqueue(reconcile_routes, [route.pk for route in routes])
+    with transaction.atomic():
+        if problem := route_quota_problem(project, len(specs)):
+            raise ValidationError({"routes": problem})
+        if taken := Route.objects.filter(project=project, name__in=seen).values_list("name", flat=True)[:1]:
+            index = [spec.name for spec in specs].index(taken[0])
+            raise ValidationError({f"routes.{index}.name": taken_message(taken[0])})
+        rows = [
+            Route(**new_row(project, ctx.gateway, spec, data.get("alias", ""), data.get("description", "")))
+            for spec, data in zip(specs, items, strict=True)
+        ]
+        routes = Route.objects.bulk_create(rows)
+        saved = finish_new_routes(list(zip(routes, specs, strict=True)), ctx.gateway, by)
+        enqueue(reconcile_routes, [route.pk for route in routes])
     return list(zip(routes, saved, strict=True))
 
 
@@ -417,7 +448,6 @@ def locked(route: Route, expected_generation: int | None) -> Route:
     return route
 
 
-@transaction.atomic
 def update_route(
     route: Route,
     data: dict,
@@ -426,24 +456,24 @@ def update_route(
     *,
     expected_generation: int | None = None,
     by=None,
+    ctx: Context | None = None,
 ) -> Route:
-    """Replaces the route's rules, annotations and labels (the name never changes)."""
-    route = locked(route, expected_generation)
-    before = snapshot(route)
-    spec = route_spec.from_data({**data, "name": data.get("name", route.name)}, route.namespace)
-    if spec.name != route.name:
-        raise ValidationError({"name": "A route's name cannot be changed; create a new route instead."})
-    gateway = route.gateway or serving_gateway(route.project)
-    validate_spec(spec, gateway)
-    route.annotations, route.labels = spec.annotations, spec.labels
-    if alias is not None:
-        route.alias = alias
-    if description is not None:
-        route.description = description
-    route.save(update_fields=["annotations", "labels", "alias", "description"])
-    [saved] = save_rules([(route, spec)], gateway)
-    _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, saved))
-    changed(route)
+    """Replaces the route's rules, annotations and labels (the name never changes) as `decide`
+    means them. The facts are read before the row is locked."""
+    ctx = ctx or context(route.project, route.gateway or serving_gateway(route.project))
+    spec = decide(ctx, data, current=route)
+    with transaction.atomic():
+        route = locked(route, expected_generation)
+        before = snapshot(route)
+        route.annotations, route.labels = spec.annotations, spec.labels
+        if alias is not None:
+            route.alias = alias
+        if description is not None:
+            route.description = description
+        route.save(update_fields=["annotations", "labels", "alias", "description"])
+        [saved] = save_rules([(route, spec)], ctx.gateway)
+        _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, saved))
+        changed(route)
     return route
 
 

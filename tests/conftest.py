@@ -495,10 +495,15 @@ def run_benchmark(script: str, *args) -> str:
     return run.stdout
 
 
+# The Services (name, port, port name) project_with_gateway's routes send traffic to: a route's
+# backend must be a Service of its project with that port.
+PROJECT_SERVICES = [("front-end", 80, "http"), ("catalogue", 8080, "web"), ("greeter", 50051, "grpc"), ("web", 80)]
+
+
 @pytest.fixture
 def project_with_gateway(control_plane, make_user, platform_admin, workspace, unique_name):
-    """A project (its namespace created directly, as the worker would) with an enabled gateway and
-    TLS secrets good-tls, keyless and opaque: alice admin, olga operator, vera viewer; and project
+    """A project (its namespace created directly, as the worker would) with an enabled gateway, the
+    PROJECT_SERVICES and TLS secrets good-tls, keyless and opaque: alice admin, olga operator, vera viewer; and project
     <name>-hidden in another workspace. No worker runs: nothing queued is carried out."""
     for name in ("alice", "olga", "vera"):
         make_user(name)
@@ -512,6 +517,8 @@ def project_with_gateway(control_plane, make_user, platform_admin, workspace, un
     configure_gateway(project)
     namespace = project.namespace
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for service in PROJECT_SERVICES:
+        cluster.apply(backend_service(namespace, *service))
     cluster.apply(tls_secret_manifest(namespace, "good-tls", ["secure.example.com"]))
     cluster.apply(tls_secret_manifest(namespace, "keyless", ["secure.example.com"], with_key=False))
     cluster.apply(

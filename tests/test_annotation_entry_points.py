@@ -64,9 +64,10 @@ def snapshot(shop) -> tuple:
     )
 
 
-def check_every_case(shop, cluster_calls, capture, send, pages_read: bool = False):
-    """Runs `send(key, value)` for every case; returns what went wrong, one line each. The API makes
-    no call to the API server at all; pages (`pages_read`) may read it to fill their pickers, never write."""
+def check_every_case(shop, cluster_calls, capture, send, reads: bool = True):
+    """Runs `send(key, value)` for every case; returns what went wrong, one line each. A route's door
+    reads the facts its check needs (and a page its pickers' choices), never writes; the gateway's
+    API door (`reads` False) makes no call to the API server at all."""
     wrong = []
     for flavor, key, value, message in CASES:
         Gateway.objects.filter(project=shop).update(flavor=flavor)
@@ -82,7 +83,7 @@ def check_every_case(shop, cluster_calls, capture, send, pages_read: bool = Fals
             problems.append("changed a row")
         if queued:
             problems.append("queued a task")
-        made = [call for call in cluster_calls if call[0] != "GET"] if pages_read else list(cluster_calls)
+        made = [call for call in cluster_calls if call[0] != "GET"] if reads else list(cluster_calls)
         if made:
             problems.append(f"called the API server: {made}")
         cluster_calls.clear()
@@ -136,7 +137,7 @@ def test_route_wizard(shop, olga, cluster_calls, django_capture_on_commit_callba
         advanced = response.context["advanced"] if response.context else None
         return response.status_code, " ".join(advanced.errors.get("annotations", [])) if advanced else ""
 
-    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
 def test_edit_annotations_dialog(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
@@ -148,7 +149,7 @@ def test_edit_annotations_dialog(shop, olga, cluster_calls, django_capture_on_co
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("annotations", [])) if form else ""
 
-    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
 def test_edit_yaml(shop, olga, cluster_calls, django_capture_on_commit_callbacks):
@@ -162,7 +163,7 @@ def test_edit_yaml(shop, olga, cluster_calls, django_capture_on_commit_callbacks
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("manifest", [])) if form else ""
 
-    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
 def test_gateway_api_service_annotations(shop, alice, cluster_calls, django_capture_on_commit_callbacks):
@@ -174,7 +175,7 @@ def test_gateway_api_service_annotations(shop, alice, cluster_calls, django_capt
         response = client.put(f"/api/v1/projects/{shop.name}/gateway/", body, format="json")
         return response.status_code, " ".join(response.json().get("service_annotations", []))
 
-    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, reads=False) == []
 
 
 def test_gateway_wizard_service_annotations(shop, alice, cluster_calls, django_capture_on_commit_callbacks):
@@ -190,7 +191,7 @@ def test_gateway_wizard_service_annotations(shop, alice, cluster_calls, django_c
         form = response.context["form"] if response.context else None
         return response.status_code, " ".join(form.errors.get("service_annotations", [])) if form else ""
 
-    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send, pages_read=True) == []
+    assert check_every_case(shop, cluster_calls, django_capture_on_commit_callbacks, send) == []
 
 
 def test_a_shipped_cloud_load_balancer_key_passes_on_the_gateway_and_is_refused_on_a_route(

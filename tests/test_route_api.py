@@ -238,12 +238,13 @@ def test_viewers_cannot_create_edit_or_delete_routes(shop, django_capture_on_com
 
 
 def test_any_reader_sees_the_route_as_gateway_api_objects_with_named_ports_resolved(shop):
-    cluster.apply(backend_service(shop.namespace, "front-end"))  # its port 80 is named "http"
+    cluster.apply(backend_service(shop.namespace, "gone", 8080, "web"))
     body = route_body(protocol="https", tls_secret="good-tls", host="secure.example.com", port="http")
     body["rules"].append(
         {"host": "shop.example.com", "protocol": "http", "paths": [{"path": "/", "service": "gone", "port": "web"}]}
     )
     assert client_for("olga").post(f"/api/v1/projects/{shop.name}/routes/", body, format="json").status_code == 201
+    cluster.delete("v1", "Service", "gone", shop.namespace)
     url = f"/api/v1/projects/{shop.name}/routes/front-end/manifest/"
 
     answer = client_for("vera").get(url, {"as": "gateway-api"}).json()

@@ -222,7 +222,7 @@ def test_the_detail_page_shows_the_route_as_gateway_api_objects_on_demand(shop):
                     "host": "api.example.com",
                     "protocol": "grpc",
                     "tls_secret": "good-tls",
-                    "paths": [{"service": "echo", "port": 50051}],
+                    "paths": [{"service": "greeter", "port": 50051}],
                 },
             ],
             "annotations": {"team": "socks"},
@@ -503,7 +503,7 @@ def test_edit_yaml_gives_a_new_host_the_protocol_its_manifest_marks(shop):
 def test_edit_yaml_refuses_a_rule_whose_protocol_it_cannot_tell(shop):
     rules = [
         {"host": "shop.example.com", "protocol": "http", "paths": [{"path": "/a", "service": "front-end", "port": 80}]},
-        {"host": "shop.example.com", "protocol": "ws", "paths": [{"path": "/b", "service": "catalogue", "port": 80}]},
+        {"host": "shop.example.com", "protocol": "ws", "paths": [{"path": "/b", "service": "catalogue", "port": 8080}]},
     ]
     route = route_services.create_route(shop, {"name": "front-end", "rules": rules})
 

@@ -6,9 +6,10 @@ from django.test import Client
 from django.urls import reverse
 
 from console import cluster
-from console.reconcile import resync
+from console.reconcile import changed, resync
 from gateways import services as gateway_services
 from gateways.models import AnnotationAllowance, Gateway
+from routes import facts as route_facts
 from routes import services as route_services
 from routes.models import Route
 from tenants import services as tenant_services
@@ -269,14 +270,20 @@ def test_deleting_a_route_removes_its_ingress_then_the_row(sock_shop, platform_a
     assert ingress("sock-shop", "gone") is None
 
 
-def test_missing_backends_are_accepted_with_a_warning_and_a_disabled_gateway_parks_routes(sock_shop, platform_admin):
+def test_a_backend_gone_after_the_route_is_a_warning_and_a_disabled_gateway_parks_routes(sock_shop, platform_admin):
     with_gateway(sock_shop)
     client = api_as(platform_admin)
     body = {
         "name": "early",
         "rules": [{"host": "early.example.com", "paths": [{"path": "/", "service": "not-yet", "port": 80}]}],
     }
+    refused = client.post("/api/v1/projects/sock-shop/routes/", body, format="json")
+    assert refused.json() == {"rules.0.paths.0.service": ["There is no Service not-yet in this project."]}
+    cluster.apply(backend_service("sock-shop", "not-yet"))
     assert client.post("/api/v1/projects/sock-shop/routes/", body, format="json").status_code == 201
+    settled("sock-shop", "early")
+    cluster.delete("v1", "Service", "not-yet", "sock-shop")
+    changed(Route.objects.get(name="early"))  # reconciled again, as the next edit or pass would
     route = settled("sock-shop", "early")
     ready_condition = route.condition("Ready")
     assert (ready_condition["reason"], ready_condition["message"]) == (
@@ -337,10 +344,12 @@ def test_traefik_gateways_get_ingress_routes_when_the_cluster_serves_them(sock_s
 
 def test_a_gateway_api_route_naming_a_port_waits_for_its_number_then_is_applied(sock_shop, gateway_api_crds):
     """A backendRef needs a port's number: until a Service has the named port the route is not
-    applied (BackendNotFound); once one has it, the periodic pass serves it with the number."""
+    applied (BackendNotFound); once one has it, the periodic pass serves it with the number. Such a
+    route gets in when the door could not list the project's Services (the worker checks again)."""
     with_gateway(sock_shop, flavor="traefik", route_api="gateway-api")
     body = {"name": "named", "rules": [{"host": "named.example.com", "paths": [{"service": "cart", "port": "grpc"}]}]}
-    route_services.create_route(sock_shop, body)
+    unknown = route_facts.Facts(services=None, tls_secrets=None, ingress_routes=False, trouble="timed out")
+    route_services.create_route(sock_shop, body, ctx=route_services.context(sock_shop, facts=unknown))
     waiting = settled("sock-shop", "named")
     assert waiting.condition("Ready")["reason"] == "BackendNotFound"
     assert "cart:grpc" in waiting.condition("Ready")["message"]

@@ -77,8 +77,8 @@ class RouteSerializer(serializers.Serializer):
     sent with an update must be the route's current one, or the update answers 409."""
 
     name = serializers.CharField(allow_blank=True)
-    alias = serializers.CharField(default="", allow_blank=True, max_length=63)
-    description = serializers.CharField(default="", allow_blank=True, max_length=1024)
+    alias = serializers.CharField(default="", allow_blank=True, max_length=Route.longest("alias"))
+    description = serializers.CharField(default="", allow_blank=True, max_length=Route.longest("description"))
     gateway = serializers.SerializerMethodField()
     rules = RuleSerializer(many=True)
     annotations = annotations_field(default=dict)
@@ -137,8 +137,8 @@ class RoutePatchSerializer(RouteSerializer):
     rules = RuleSerializer(many=True, required=False)
     annotations = annotations_field(required=False)
     labels = labels_field(required=False)
-    alias = serializers.CharField(required=False, allow_blank=True, max_length=63)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=1024)
+    alias = serializers.CharField(required=False, allow_blank=True, max_length=Route.longest("alias"))
+    description = serializers.CharField(required=False, allow_blank=True, max_length=Route.longest("description"))
 
 
 class ServicePortSerializer(serializers.Serializer):
