@@ -32,7 +32,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ROOT, Stack, cpu_seconds_by_program, peak_rss_mb, wait_until  # noqa: E402
+from bench.stack import (  # noqa: E402
+    ROOT,
+    Stack,
+    children_cpu_seconds,
+    cpu_seconds_by_program,
+    peak_rss_mb,
+    percentile,
+    wait_until,
+)
 
 
 @dataclass(frozen=True)
@@ -83,11 +91,6 @@ class Results:
             met = "" if row.met is None else ("yes" if row.met else "**no**")
             lines.append(f"| {row.benchmark} | {row.measure} | {row.value} | {row.target} | {met} |")
         return "\n".join(lines)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def ms(seconds: float) -> str:
@@ -208,7 +211,7 @@ def settle_gateways(stack: Stack) -> None:
     """Waits out the looks a worker takes at each new gateway until its controller is ready (about a
     minute): no controller runs in the benchmark's node-less cluster, and 201 gateways' looks would
     otherwise run in the middle of the measurements."""
-    from gateways.reconcile import OBSERVE_DELAYS
+    from console.reconcile import OBSERVE_DELAYS
 
     stack.log(f"waiting {sum(OBSERVE_DELAYS)} s for the gateways' follow-up looks to end")
     time.sleep(sum(OBSERVE_DELAYS) + 2)
@@ -372,7 +375,7 @@ def create_namespaces(prefix: str, count: int) -> None:
 def kubectl_apply(stack: Stack, manifests: list[dict]) -> float:
     path = stack.dir / "kubectl-manifests.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}))
-    cpu_before = cpu_seconds_by_program()
+    cpu_before, children_before = cpu_seconds_by_program(), children_cpu_seconds()
     started = time.monotonic()
     subprocess.run(
         [stack.kubectl, "apply", "--server-side", "--force-conflicts", "-f", path],
@@ -380,7 +383,9 @@ def kubectl_apply(stack: Stack, manifests: list[dict]) -> float:
         check=True,
         capture_output=True,
     )
-    return time.monotonic() - started, cpu_seconds_by_program() - cpu_before
+    seconds, used = time.monotonic() - started, cpu_seconds_by_program() - cpu_before
+    used["kubectl"] += children_cpu_seconds() - children_before  # kubectl has ended: not in /proc
+    return seconds, used
 
 
 def floor_apply(manifests: list[dict]) -> float:

@@ -87,6 +87,30 @@ def first_in_interval(task, key, seconds: float) -> bool:
 
 
 NAMESPACE_POLL_SECONDS = 2
+# How soon an object whose gateway is switching between Ingress and the Gateway API looks again
+# whether the controller runs the new configuration, to let go of what the earlier one served.
+SWITCH_LOOK_SECONDS = 2
+# A controller starts a few seconds after its Deployment is applied. Until it is rolled out its
+# gateway (and a route waiting on it) is looked at again: every second for the first five, when it
+# usually becomes ready, then after growing delays, about a minute in all; after that the periodic
+# pass watches it.
+OBSERVE_DELAYS = (1, 1, 1, 1, 1, 2, 3, 5, 8, 13, 21)
+
+
+def send_later(task, pk, attempt: int) -> None:
+    """Queues the `attempt`th observation of an object, OBSERVE_DELAYS[attempt] seconds from now."""
+    try:
+        task.apply_async((pk, attempt), countdown=OBSERVE_DELAYS[attempt])
+    except OperationalError as error:
+        log.warning("could not queue %s(%s), the next resync will look: %s", task.name, pk, error)
+
+
+def apply_failed(error: ClusterError) -> list[dict]:
+    """The conditions of an object whose apply the cluster refused or could not take."""
+    return [
+        condition("Synced", False, "ApplyFailed", error.message),
+        condition("Ready", False, "ApplyFailed", error.message),
+    ]
 
 
 def wait_for_namespace(task, model, instance) -> NoReturn:

@@ -1,4 +1,3 @@
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,7 +6,7 @@ from django.db.models import Q
 from console import hostnames, quotas
 from console.models import ReconciledModel
 from console.validators import validate_address, validate_domain
-from gateways import flavors, policy
+from gateways import bound_routes, flavors, policy
 from gateways.validators import MAX_REPLICAS, validate_config, validate_replicas, validate_service_annotations
 from tenants.models import Project
 
@@ -151,9 +150,7 @@ class Gateway(ReconciledModel):
         others = Gateway.objects.exclude(project_id=self.project_id)
         if others.filter(around).exists():
             return "Another project's gateway generates its hosts in this domain, or one above or below it."
-        claims = apps.get_model("routes", "HostClaim").objects.exclude(project_id=self.project_id)
-        asked = Q(host=domain) | Q(host__endswith=f".{domain}") | Q(host__in=hostnames.wildcards_over(domain))
-        if claims.filter(asked).exists():
+        if bound_routes.ROUTES.hosts_asked_elsewhere(self.project_id, domain):
             return (
                 "Another project's routes already use host names in this domain; "
                 "a default domain must be this project's own."
@@ -162,8 +159,7 @@ class Gateway(ReconciledModel):
 
     def split_paths(self) -> int:
         """How many paths of the gateway's routes split traffic between Services (weighted backends)."""
-        paths = apps.get_model("routes", "RoutePath").objects
-        return paths.filter(rule__route__gateway=self).exclude(alternate_backends=[]).count()
+        return bound_routes.ROUTES.split_paths(self.pk)
 
     @property
     def listener_rows(self) -> list[dict]:

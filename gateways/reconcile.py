@@ -5,13 +5,15 @@ import copy
 import logging
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from console import cluster
 from console.cluster import label_key
 from console.conditions import condition
 from console.models import PENDING_REASONS
 from console.reconcile import (
+    OBSERVE_DELAYS,
+    SWITCH_LOOK_SECONDS,
+    apply_failed,
     check_namespace,
     exclusively,
     look_again,
@@ -23,9 +25,10 @@ from console.reconcile import (
     retry_later,
     rows_carrying,
     send,
+    send_later,
     wait_for_namespace,
 )
-from gateways import flavors, listeners, policy, render, rollout
+from gateways import bound_routes, flavors, listeners, policy, render, rollout
 from gateways.models import AnnotationAllowance, Gateway
 from tenants.reconcile import namespace_ready
 
@@ -58,11 +61,7 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
     except PermissionError as error:
         return record_refusal(Gateway, gateway.pk, error)
     except cluster.ClusterError as error:
-        failed = [
-            condition("Synced", False, "ApplyFailed", error.message),
-            condition("Ready", False, "ApplyFailed", error.message),
-        ]
-        Gateway.record_status(gateway.pk, failed)
+        Gateway.record_status(gateway.pk, apply_failed(error))
         if error.retryable:
             retry_later(self, error)
         return "failed"
@@ -70,7 +69,7 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
 
 def apply_objects(gateway: Gateway) -> str:
     generation = gateway.generation
-    tls_hosts = tls_hosts_by_gateway([gateway.pk]).get(gateway.pk, {}) if gateway.serves_gateway_api else {}
+    tls_hosts = bound_routes.ROUTES.tls_hosts([gateway.pk]).get(gateway.pk, {}) if gateway.serves_gateway_api else {}
     rendered, accepted = within_policy(gateway)
     earlier_flavor = switching_from(gateway)
     wanted = render.manifests(rendered, tls_hosts, keep_rules_of=earlier_flavor)
@@ -106,20 +105,6 @@ def apply_objects(gateway: Gateway) -> str:
     if not health.done:
         send_later(observe_gateway, gateway.pk, 0)
     return "applied"
-
-
-# A controller starts a few seconds after its Deployment is applied. Until it is rolled out its
-# gateway is looked at again (three reads, no writes to the cluster): every second for the first
-# five, when it usually becomes ready, then after growing delays, about a minute in all; after that
-# the periodic pass watches it.
-OBSERVE_DELAYS = (1, 1, 1, 1, 1, 2, 3, 5, 8, 13, 21)
-
-
-def send_later(task, pk, attempt: int) -> None:
-    try:
-        task.apply_async((pk, attempt), countdown=OBSERVE_DELAYS[attempt])
-    except OperationalError as error:
-        log.warning("could not queue %s(%s), the next resync will look: %s", task.name, pk, error)
 
 
 @shared_task(name="gateways.observe_gateway", ignore_result=True)
@@ -183,11 +168,6 @@ def served_facts(gateway: Gateway) -> tuple:
     return (gateway.observed_generation, gateway.addresses, gateway.node_ports, gateway.state)
 
 
-# How soon a gateway that switched its routes to Ingress looks again whether its earlier controller,
-# which serves its routes through its Gateway until its IngressRoutes are taken up, is gone.
-SWITCH_LOOK_SECONDS = 2
-
-
 def gateway_api_objects(record: dict) -> list[dict]:
     kinds = {*render.GATEWAY_API_NAMESPACED_KINDS, *render.GATEWAY_API_CLUSTER_KINDS}
     return [obj for obj in record.get("objects", []) if (obj["apiVersion"], obj["kind"]) in kinds]
@@ -229,25 +209,6 @@ def gateway_kinds() -> tuple[list, list]:
             render.CLUSTER_KINDS + render.GATEWAY_API_CLUSTER_KINDS,
         )
     return render.NAMESPACED_KINDS, render.CLUSTER_KINDS
-
-
-def tls_hosts_by_gateway(gateway_ids: list[int] | None = None) -> dict[int, dict[str, str]]:
-    """{gateway: {host: secret}} of the TLS rules of the routes of gateways serving the Gateway API
-    (of `gateway_ids`, or all): each needs an HTTPS listener on the Gateway. A host two routes
-    name with different secrets takes the older route's."""
-    from routes.models import RouteRule
-    from routes.validators import TLS_PROTOCOLS
-
-    rules = RouteRule.objects.filter(
-        route__deletion_requested=False, route__gateway__route_api=flavors.GATEWAY_API, protocol__in=TLS_PROTOCOLS
-    ).exclude(host="")
-    if gateway_ids is not None:
-        rules = rules.filter(route__gateway_id__in=gateway_ids)
-    found: dict[int, dict[str, str]] = {}
-    ordered = rules.order_by("route_id", "position").values_list("route__gateway_id", "host", "tls_secret")
-    for gateway_id, host, secret in ordered:
-        found.setdefault(gateway_id, {}).setdefault(host, secret)
-    return found
 
 
 def read_gateway_object(gateway: Gateway) -> dict | None:
@@ -379,7 +340,7 @@ def unsettled_gateways() -> list[int]:
             if kind in OBSERVED_KINDS and metadata["name"] == render.NAME:
                 observable[key] = item  # what is observed: a Service's ports and status, a Deployment's status
     in_sync = Gateway.objects.select_related("project").filter(enabled=True, observed_generation__gte=1)
-    tls_hosts = tls_hosts_by_gateway()
+    tls_hosts = bound_routes.ROUTES.tls_hosts()
     drifted, nodes, pods = [], None, None
     for gateway in in_sync:
         if not gateway.in_sync:

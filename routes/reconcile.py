@@ -17,6 +17,9 @@ from console import cluster
 from console.conditions import cleared, condition
 from console.models import Answer
 from console.reconcile import (
+    OBSERVE_DELAYS,
+    SWITCH_LOOK_SECONDS,
+    apply_failed,
     check_namespace,
     enqueue,
     exclusively,
@@ -30,6 +33,7 @@ from console.reconcile import (
     retry_later,
     rows_carrying,
     send,
+    send_later,
     wait_for_namespace,
 )
 from gateways import flavors, policy
@@ -37,11 +41,9 @@ from gateways.models import AnnotationAllowance
 from gateways.reconcile import (
     CONTROLLER_ROLLING,
     CONTROLLER_SETTLED,
-    OBSERVE_DELAYS,
     controller_state,
     observe_listeners,
     reconcile_gateway,
-    send_later,
 )
 from routes import controller_status, hosts, live, render
 from routes import spec as route_spec
@@ -56,9 +58,6 @@ log = logging.getLogger(__name__)
 # answer in turn leaves it idle in between).
 CHUNK = 50
 APPLIES_IN_FLIGHT = 12
-# How soon a route whose gateway is switching between Ingress and the Gateway API looks again whether
-# its controller runs the new configuration, to let the objects of the kind it leaves go.
-SWITCH_LOOK_SECONDS = 2
 
 
 @shared_task(bind=True, name="routes.reconcile_route", ignore_result=True)
@@ -153,39 +152,53 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
             live.ingress_routes_served(fresh=True)
         )
     except cluster.ClusterError as error:  # the API server cannot say: every route failed alike
-        Route.record_statuses({route.pk: Answer(failed_conditions(error)) for route in routes})
+        Route.record_statuses({route.pk: Answer(apply_failed(error)) for route in routes})
         return [("failed", error)] * len(routes)
-    plans, answers, results = {}, {}, {}
     specs = {route.pk: refresh_hosts(route, route.gateway) for route in routes if serving(route)}
+    plans, answers, results = planned(
+        routes, specs, Reads(traefik_crd, functools.cache(live.services), AnnotationAllowance.as_policy())
+    )
+    held_for_the_switch(plans.values())
+    for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
+        answers[pk], results[pk] = answered(plans[pk], done)
+    current = Route.record_statuses(answers)
+    follow_up(routes, plans, results, specs, current)
+    return [results[route.pk] for route in routes]
+
+
+def planned(routes: list[Route], specs: dict, reads: "Reads") -> tuple[dict, dict, dict]:
+    """Each route's Plan, by primary key, and the answers and results of those that could not be
+    planned (a refused annotation, a read that failed: that route alone)."""
+    plans, answers, results = {}, {}, {}
     refused = admissions([route for route in routes if route.pk in specs])
-    services_of = functools.cache(live.services)
-    allowances = AnnotationAllowance.as_policy()
-    facts = Facts(traefik_crd, services_of, allowances)
     for route in routes:
         try:
-            plans[route.pk] = plan(route, specs.get(route.pk), refused.get(route.pk, ""), facts)
+            plans[route.pk] = plan(route, specs.get(route.pk), refused.get(route.pk, ""), reads)
         except PermissionError as error:
             answers[route.pk] = refusal(Route, route.pk, error)
             results[route.pk] = ("refused", None)
         except cluster.ClusterError as error:  # a read the plan needed failed: this route alone retries
-            answers[route.pk] = Answer(failed_conditions(error))
+            answers[route.pk] = Answer(apply_failed(error))
             results[route.pk] = ("failed", error)
-    held_for_the_switch(plans.values())
-    for pk, done in zip(plans, concurrently(carry_out, plans.values()), strict=True):
-        step = plans[pk]
-        if isinstance(done, cluster.ClusterError):
-            answers[pk] = Answer(failed_conditions(done))
-            results[pk] = ("failed", done)
-            continue
-        applied, load_balancer = done
-        fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
-        answers[pk] = Answer(step.conditions, step.route.generation, fields)
-        results[pk] = (step.result, None)
-        if step.hold and step.route.gateway.state != "Error":
-            # A new controller that cannot start may never: its gateway's Ready turning brings the
-            # route back (routes follow their gateway), so it does not look every few seconds.
-            look_again(reconcile_route, pk, SWITCH_LOOK_SECONDS)
-    current = Route.record_statuses(answers)
+    return plans, answers, results
+
+
+def answered(step: Plan, done) -> tuple[Answer, tuple[str, Exception | None]]:
+    """What carrying out a plan answered: its route's status and result."""
+    if isinstance(done, cluster.ClusterError):
+        return Answer(apply_failed(done)), ("failed", done)
+    applied, load_balancer = done
+    fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
+    if step.hold and step.route.gateway.state != "Error":
+        # A new controller that cannot start may never: its gateway's Ready turning brings the
+        # route back (routes follow their gateway), so it does not look every few seconds.
+        look_again(reconcile_route, step.route.pk, SWITCH_LOOK_SECONDS)
+    return Answer(step.conditions, step.route.generation, fields), (step.result, None)
+
+
+def follow_up(routes: list[Route], plans: dict, results: dict, specs: dict, current: dict) -> None:
+    """What follows the answers: another run for routes edited meanwhile, drift counts answered,
+    gateways that need listeners for new hosts, and a look at what a Gateway API controller says."""
     for route in routes:
         if route.pk in plans and results[route.pk][1] is None:
             requeue_if_changed(route, route.generation, current.get(route.pk))
@@ -195,7 +208,6 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     for pk, step in plans.items():
         if results[pk] == ("applied", None) and step.route.gateway.serves_gateway_api:
             send_later(observe_route, pk, 0)  # the controller answers on the objects a moment later
-    return [results[route.pk] for route in routes]
 
 
 @shared_task(name="routes.observe_route", ignore_result=True)
@@ -289,7 +301,7 @@ def held_for_the_switch(steps) -> None:
             ]
 
 
-class Facts(NamedTuple):
+class Reads(NamedTuple):
     """What a batch's plans read once: whether the cluster serves Traefik's CRDs, the namespaces'
     Services (cached per namespace) and the platform's annotation allowances."""
 
@@ -298,16 +310,16 @@ class Facts(NamedTuple):
     allowances: dict
 
 
-def plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
-    step = _plan(route, spec, refused, facts)
+def plan(route: Route, spec, refused: str, reads: Reads) -> Plan:
+    step = _plan(route, spec, refused, reads)
     if not (step.wanted and route.gateway.serves_gateway_api):  # no controller to answer for the route
         step.conditions += [cleared(type_) for type_ in controller_status.ROUTE_TYPES.values()]
     return step
 
 
-def _plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
-    gateway, services_of = route.gateway, facts.services_of
-    traefik_crd = facts.traefik_crd and gateway.flavor == flavors.TRAEFIK
+def _plan(route: Route, spec, refused: str, reads: Reads) -> Plan:
+    gateway, services_of = route.gateway, reads.services_of
+    traefik_crd = reads.traefik_crd and gateway.flavor == flavors.TRAEFIK
     if not serving(route):
         return parked(route, "GatewayDisabled", "The project's gateway is disabled, so the route is not served.")
     if any(not rule.host for rule in spec.rules):
@@ -316,7 +328,7 @@ def _plan(route: Route, spec, refused: str, facts: Facts) -> Plan:
         )
     accepted = condition("Accepted", True, "Valid", "The route is valid.")
     renders = policy.INGRESS_ROUTE if traefik_crd and not gateway.serves_gateway_api else policy.INGRESS
-    if dropped := policy.refused_now(spec.annotations, gateway.flavor, facts.allowances, renders=renders):
+    if dropped := policy.refused_now(spec.annotations, gateway.flavor, reads.allowances, renders=renders):
         spec = replace(spec, annotations={k: v for k, v in spec.annotations.items() if k not in dropped})
         accepted = condition("Accepted", False, "AnnotationNotAllowed", policy.refused_condition_message(dropped))
     if refused:
@@ -383,15 +395,8 @@ def concurrently(work, items) -> list:
     return list(cluster.threads("apply", APPLIES_IN_FLIGHT).map(attempt, items))
 
 
-def failed_conditions(error: cluster.ClusterError) -> list[dict]:
-    return [
-        condition("Synced", False, "ApplyFailed", error.message),
-        condition("Ready", False, "ApplyFailed", error.message),
-    ]
-
-
 def record_failure(pk, error: cluster.ClusterError) -> None:
-    Route.record_status(pk, failed_conditions(error))
+    Route.record_status(pk, apply_failed(error))
 
 
 def digest(manifests: list[dict]) -> str:

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from console import cluster
 from console.conditions import condition
-from console.reconcile import again_later, before_namespace_removal, exclusively, register, retry_later
+from console.reconcile import again_later, apply_failed, before_namespace_removal, exclusively, register, retry_later
 from tenants import render
 from tenants.models import Project
 
@@ -26,13 +26,7 @@ def _reconcile_project(self, project_id: int) -> str:
             return remove_namespace(self, project)
         return apply_namespace(self, project)
     except cluster.ClusterError as error:
-        Project.record_status(
-            project.pk,
-            [
-                condition("Synced", False, "ApplyFailed", error.message),
-                condition("Ready", False, "ApplyFailed", error.message),
-            ],
-        )
+        Project.record_status(project.pk, apply_failed(error))
         if error.retryable:
             retry_later(self, error)
         return "failed"

@@ -26,6 +26,7 @@ def member_urls(prefix: str, scope) -> list:
 
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("workspaces/", views.workspace_list, name="workspace-list"),
     path("workspaces/new/", views.workspace_create, name="workspace-create"),
     path("workspaces/<slug:name>/", views.workspace_detail, name="workspace-detail"),
