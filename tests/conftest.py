@@ -41,6 +41,39 @@ VENV_BIN = Path(os.sys.executable).parent
 (ROOT / ".state").mkdir(exist_ok=True)
 
 
+# scripts/test runs the suite twice, on SQLite and on PostgreSQL, and names the pass here. A test
+# runs in both only when the database can change its outcome: it uses the database and needs no
+# cluster (queries, locking, migrations, the raw status SQL), or it is marked both_databases. A test
+# that needs the cluster, a controller, a browser or a stack of its own runs once, in the PostgreSQL
+# pass (the database a platform runs); one that uses no database runs once, in the SQLite pass.
+PASS = os.environ.get("KUBE_CONSOLE_TEST_PASS", "")
+
+
+def runs_in(item, which: str) -> bool:
+    once = item.get_closest_marker("cluster") or item.get_closest_marker("once") or "control_plane" in item.fixturenames
+    if item.get_closest_marker("both_databases"):
+        return True
+    if once:
+        return which == "postgres"
+    uses_database = bool({"db", "transactional_db"} & set(item.fixturenames)) or item.get_closest_marker("django_db")
+    return bool(uses_database) or which == "sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PASS:
+        return  # a run of chosen tests (scripts/test --sqlite|--postgres ...) runs them all
+    kept = [item for item in items if runs_in(item, PASS)]
+    left = [item for item in items if not runs_in(item, PASS)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+        where = "the PostgreSQL pass" if PASS == "sqlite" else "the SQLite pass"
+        why = "they need no database" if PASS == "postgres" else "they need the cluster or a stack of their own"
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"{len(left)} tests run in {where} alone: {why}; {len(kept)} run here.")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

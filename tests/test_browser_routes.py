@@ -2,7 +2,6 @@
 edits and deletes them, and Click to visit opens the right address."""
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from console import cluster
@@ -138,10 +137,6 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(
     assert ingress["metadata"]["annotations"]["nginx.org/proxy-read-timeout"] == "120s"
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="runs once per test command, in the SQLite pass, with the other tests through the controller",
-)
 @pytest.mark.parametrize("flavor", list(LOCAL_FLAVORS))
 def test_click_to_visit_opens_the_front_end_pods_answer(
     node, control_plane, sock_shop, live_server, playwright, demo_passwords, flavor

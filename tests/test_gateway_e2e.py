@@ -14,7 +14,6 @@ import time
 import grpc
 import pytest
 import websocket
-from django.db import connection
 from django.test import Client
 from google.protobuf import wrappers_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -34,10 +33,6 @@ from tests.gateway_client import ask, served
 
 pytestmark = [
     pytest.mark.cluster,
-    pytest.mark.skipif(
-        connection.vendor != "sqlite",
-        reason="runs once per test command, in the SQLite pass: the controller and its pods do not use the database",
-    ),
 ]
 
 

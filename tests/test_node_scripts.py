@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.conftest import ROOT, wait_for
 
@@ -89,10 +88,6 @@ def test_a_node_killed_without_stop_does_not_keep_the_values_changed_forever(mac
 
 
 @pytest.mark.cluster
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="runs once per test command, in the SQLite pass: the clusters do not use the database",
-)
 def test_a_second_cluster_beside_the_first_stops_without_leaving_anything_or_undoing_the_firsts_sysctls(
     node, control_plane, tmp_path
 ):

@@ -12,13 +12,10 @@ import time
 
 import pytest
 import requests
-from django.db import connection
 
 from tests.conftest import ROOT, free_port, wait_for
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="runs once per test command, in the SQLite pass (it brings its own stack)"
-)
+pytestmark = pytest.mark.once  # it brings its own stack
 
 
 def unreachable_kubeconfig(path) -> str:
