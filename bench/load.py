@@ -21,7 +21,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import Stack, wait_until  # noqa: E402
+from bench.stack import Stack, percentile, wait_until  # noqa: E402
 
 OPERATIONS = ["list", "create", "edit", "delete"]
 WEIGHTS = [4, 2, 3, 1]
@@ -92,11 +92,6 @@ class User(threading.Thread):
         if response.status_code == 202:
             del self.routes[name]
             self.deleted.add(name)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def seed(stack: Stack, users: int, projects: int) -> list[tuple[str, str]]:

@@ -28,8 +28,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.perf import Results, ms, percentile  # noqa: E402
-from bench.stack import Stack, wait_until  # noqa: E402
+from bench.perf import Results, ms  # noqa: E402
+from bench.stack import Stack, percentile, wait_until  # noqa: E402
 
 TIMEOUT = 120
 GATEWAY_PODS = "kubeconsole.io/gateway"
@@ -44,7 +44,8 @@ def through_gateway(address: str, port: int, host: str) -> bool:
 
 class Outage(threading.Thread):
     """Asks one route every 50 ms until stopped (at most `limit` seconds) and keeps the longest
-    stretch between two answers: how long the route went unserved."""
+    gap between two answers (from one answer to the next, or to the end while none came): how
+    long the route went unserved, give or take the 50 ms between questions."""
 
     def __init__(self, address: str, port: int, host: str, limit: float):
         super().__init__(daemon=True)
@@ -57,12 +58,14 @@ class Outage(threading.Thread):
             self.asked += 1
             answer = self.ask()
             if answer == 200:
+                self.longest = max(self.longest, time.monotonic() - last_answer)
                 last_answer = time.monotonic()
             else:
                 self.failed += 1
                 self.failures[answer] += 1
-            self.longest = max(self.longest, time.monotonic() - last_answer)
             time.sleep(0.05)
+        if self.failed and self.failures:  # still unanswered at the end: the gap runs to it
+            self.longest = max(self.longest, time.monotonic() - last_answer)
 
     def ask(self) -> int | str:
         """The answer's status, or the name of the error that stood in for one."""

@@ -5,8 +5,10 @@ PostgreSQL, Celery workers and gunicorn, each a real process started here and st
         stack.url, stack.env ...
 """
 
+import math
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -60,6 +62,20 @@ def cpu_seconds_by_program() -> Counter:
         fields = text.rsplit(")", 1)[1].split()
         used[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return used
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value at or above `share` of the values (over 20
+    values the p95 is the 19th, not the largest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else 0.0
+
+
+def children_cpu_seconds() -> float:
+    """CPU time (user + system) of this process's children that have ended and been waited for: a
+    program run to its end (kubectl) is gone from /proc by the time cpu_seconds_by_program looks."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def peak_rss_mb(processes: list[subprocess.Popen]) -> float:
