@@ -13,7 +13,8 @@ from routes.models import Route, RoutePath, RouteRule
 from tenants import services
 from tests.conftest import PASSWORD, api_as, password_login
 
-pytestmark = pytest.mark.cluster
+# Both passes run it: query counts.
+pytestmark = [pytest.mark.cluster, pytest.mark.both_databases]
 
 # Who reads the project, and how: alice, olga and vera come from project_with_gateway.
 READERS = {

@@ -15,7 +15,8 @@ from tenants import services
 from tenants.models import Project
 from tests.conftest import api_as, wait_for
 
-pytestmark = pytest.mark.cluster
+# Both passes run it: the raw status SQL (executemany, GREATEST or MAX).
+pytestmark = [pytest.mark.cluster, pytest.mark.both_databases]
 
 
 @pytest.fixture

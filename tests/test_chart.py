@@ -30,10 +30,13 @@ from tests.gateway_client import served
 
 CHART = ROOT / "scripts/chart/kube-console"
 PASSWORD = "chart-admin-password-1"
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="runs once per test command, in the PostgreSQL pass: the installed console has a database of its own",
-)
+pytestmark = [
+    pytest.mark.once,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="runs once per test command, in the PostgreSQL pass: the installed console has a database of its own",
+    ),
+]
 
 
 @pytest.fixture(scope="session")

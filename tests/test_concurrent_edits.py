@@ -11,7 +11,8 @@ from routes.models import Route
 from routes.reconcile import reconcile_served
 from tests.conftest import api_as, backend_service, browser_as, wait_for
 
-pytestmark = pytest.mark.cluster
+# Both passes run it: row locks and stale-edit checks, which SQLite takes differently.
+pytestmark = [pytest.mark.cluster, pytest.mark.both_databases]
 
 
 def body(host: str = "shop.example.com", **extra) -> dict:

@@ -22,7 +22,8 @@ from routes.models import Route
 from routes.reconcile import reconcile_route
 from tests.conftest import backend_service, give_load_balancer_address, wait_for
 
-pytestmark = pytest.mark.cluster
+# Both passes run it: query counts and the raw status SQL.
+pytestmark = [pytest.mark.cluster, pytest.mark.both_databases]
 INGRESS = "networking.k8s.io/v1", "Ingress"
 
 

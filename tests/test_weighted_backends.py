@@ -16,8 +16,8 @@ from routes import render
 from routes.models import HostClaim, Route, RoutePath
 from routes.spec import BackendSpec, PathSpec, RouteSpec, RuleSpec
 from tests.conftest import api_as, backend_service
+from tests.route_pages import HTMX, edit_yaml, logged_in, url
 from tests.test_gateway_api_render import API, PORTS
-from tests.test_route_pages import HTMX, edit_yaml, logged_in, url
 from tests.test_route_render import gateway, route, rule
 
 
