@@ -1,9 +1,8 @@
 """GET, PUT (enable or update) and DELETE (disable) a project's gateway."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from console.api import expected_generation
 from gateways import services
@@ -18,16 +17,15 @@ def answer(gateway: Gateway, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(GatewaySerializer(gateway).data, status=status_code, headers={"ETag": f'"{gateway.generation}"'})
 
 
-class GatewayView(APIView):
-    serializer_class = GatewaySerializer
-
+# A project's one gateway: read it, enable or change it (PUT), disable it (DELETE).
+class GatewayViewSet(viewsets.ViewSet):
     @extend_schema(responses=GatewaySerializer)
-    def get(self, request, name):
+    def retrieve(self, request, name):
         project = perms.in_reach(request.user, Project, "view_gateway", name=name)
         return answer(services.gateway_of(project) or Gateway(project=project, enabled=False, generation=0))
 
     @extend_schema(request=GatewaySerializer, responses=GatewaySerializer)
-    def put(self, request, name):
+    def update(self, request, name):
         project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
         serializer = GatewaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -39,7 +37,7 @@ class GatewayView(APIView):
         return answer(gateway, status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=GatewaySerializer)
-    def delete(self, request, name):
+    def destroy(self, request, name):
         project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
         gateway = services.gateway_of(project)
         if gateway is None or not gateway.enabled:

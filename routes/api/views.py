@@ -1,12 +1,11 @@
-"""The routes API: thin views over routes.services, with the permission table's checks."""
+"""The routes API: viewsets (the tenancy API's pattern), thin over routes.services, with the
+permission table's checks."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from console.api import QuerySetSearch, expected_generation
 from gateways.models import Gateway
@@ -25,47 +24,6 @@ from tenants import permissions as perms
 from tenants.models import Project
 
 
-class RouteListView(GenericAPIView):
-    serializer_class = RouteSerializer
-    filter_backends = [QuerySetSearch, OrderingFilter]
-    ordering_fields = ["name", "created"]
-
-    def get_queryset(self):
-        project = perms.in_reach(self.request.user, Project, "view_routes", name=self.kwargs["name"])
-        return Route.objects.filter(project=project).listed().select_related("project")
-
-    @extend_schema(operation_id="v1_projects_routes_list", responses=RouteSerializer(many=True))
-    def get(self, request, name):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(RouteSerializer(page, many=True).data)
-
-    def post(self, request, name):
-        project = perms.in_reach(request.user, Project, "create_route", name=name)
-        serializer = RouteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        route = services.create_route(
-            project, data, alias=data["alias"], description=data["description"], by=request.user
-        )
-        return answer(route, status.HTTP_201_CREATED)
-
-
-class RouteBatchCreateView(APIView):
-    """Creates up to 500 routes of a project in one request, all or none (AIP-233's batchCreate)."""
-
-    serializer_class = RouteBatchSerializer
-
-    @extend_schema(operation_id="v1_projects_routes_batch_create", responses={201: RouteBatchSerializer})
-    def post(self, request, name):
-        project = perms.in_reach(request.user, Project, "create_route", name=name)
-        serializer = RouteBatchSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        created = services.create_routes(project, serializer.validated_data["routes"], by=request.user)
-        specs = {route.pk: spec for route, spec in created}
-        answered = RouteSerializer([route for route, _ in created], many=True, context={"specs": specs}).data
-        return Response({"routes": answered}, status=status.HTTP_201_CREATED)
-
-
 def fresh(route: Route) -> Route:
     return Route.objects.with_rules().select_related("project", "gateway__project").get(pk=route.pk)
 
@@ -76,17 +34,56 @@ def answer(route: Route, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(RouteSerializer(route).data, status=status_code, headers={"ETag": f'"{route.generation}"'})
 
 
-class RouteDetailView(APIView):
-    serializer_class = RouteSerializer
+def valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
-    def get(self, request, name, route):
+
+# A project's routes: list, create (one, or up to 500 with batch_create), read, replace, patch,
+# delete, and the manifests the worker applies. (A docstring here would describe every operation.)
+class RouteViewSet(viewsets.GenericViewSet):
+    serializer_class = RouteSerializer
+    lookup_field, lookup_url_kwarg = "name", "route"
+    filter_backends = [QuerySetSearch, OrderingFilter]
+    ordering_fields = ["name", "created"]
+
+    def get_queryset(self):
+        project = perms.in_reach(self.request.user, Project, "view_routes", name=self.kwargs["name"])
+        return Route.objects.filter(project=project).listed().select_related("project")
+
+    @extend_schema(operation_id="v1_projects_routes_list", responses=RouteSerializer(many=True))
+    def list(self, request, name):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(RouteSerializer(page, many=True).data)
+
+    def create(self, request, name):
+        project = perms.in_reach(request.user, Project, "create_route", name=name)
+        data = valid(RouteSerializer, request)
+        route = services.create_route(
+            project, data, alias=data["alias"], description=data["description"], by=request.user
+        )
+        return answer(route, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="v1_projects_routes_batch_create",
+        request=RouteBatchSerializer,
+        responses={201: RouteBatchSerializer},
+    )
+    def batch_create(self, request, name):
+        """Creates up to 500 routes of a project in one request, all or none (AIP-233's batchCreate)."""
+        project = perms.in_reach(request.user, Project, "create_route", name=name)
+        created = services.create_routes(project, valid(RouteBatchSerializer, request)["routes"], by=request.user)
+        specs = {route.pk: spec for route, spec in created}
+        answered = RouteSerializer([route for route, _ in created], many=True, context={"specs": specs}).data
+        return Response({"routes": answered}, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, name, route):
         return answer(services.route_in_reach(request.user, name, route, "view_routes"))
 
-    def put(self, request, name, route):
+    def update(self, request, name, route):
         found = services.route_in_reach(request.user, name, route, "edit_route")
-        serializer = RouteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid(RouteSerializer, request)
         updated = services.update_route(
             found,
             data,
@@ -98,11 +95,9 @@ class RouteDetailView(APIView):
         return answer(updated)
 
     @extend_schema(request=RoutePatchSerializer, responses=RouteSerializer)
-    def patch(self, request, name, route):
+    def partial_update(self, request, name, route):
         found = services.route_in_reach(request.user, name, route, "edit_route")
-        serializer = RoutePatchSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid(RoutePatchSerializer, request, partial=True)
         alias, description = data.get("alias"), data.get("description")
         expected = expected_generation(request, data)
         if {"name", "rules", "annotations", "labels"} & set(data):
@@ -121,16 +116,11 @@ class RouteDetailView(APIView):
             )
         return answer(found)
 
-    def delete(self, request, name, route):
+    def destroy(self, request, name, route):
         found = services.route_in_reach(request.user, name, route, "delete_route")
         services.delete_route(found, by=request.user)
         # The worker may delete the row as soon as this commits: answer from the route in hand.
         return Response(RouteSerializer(found).data, status=status.HTTP_202_ACCEPTED)
-
-
-class RouteManifestView(APIView):
-    """The Ingress (or IngressRoutes) as the worker will apply them; with ?as=gateway-api, the
-    route as Gateway API objects instead (a preview), with notes on what it could not settle."""
 
     @extend_schema(
         responses=ManifestSerializer,
@@ -140,7 +130,9 @@ class RouteManifestView(APIView):
             )
         ],
     )
-    def get(self, request, name, route):
+    def manifest(self, request, name, route):
+        """The Ingress (or IngressRoutes) as the worker will apply them; with ?as=gateway-api, the
+        route as Gateway API objects instead (a preview), with notes on what it could not settle."""
         found = services.route_in_reach(request.user, name, route, "view_routes")
         shown_as = request.query_params.get("as", "applied")
         if shown_as not in ("applied", "gateway-api"):
@@ -153,15 +145,15 @@ class RouteManifestView(APIView):
         return Response({"manifests": manifests, "notes": []})
 
 
-class ServiceListView(APIView):
+class ServiceViewSet(viewsets.ViewSet):
     @extend_schema(responses=ServiceSerializer(many=True))
-    def get(self, request, name):
+    def list(self, request, name):
         project = perms.in_reach(request.user, Project, "list_services", name=name)
         return Response(ServiceSerializer(live.services(project.namespace), many=True).data)
 
 
-class SecretListView(APIView):
+class SecretViewSet(viewsets.ViewSet):
     @extend_schema(responses=SecretSerializer(many=True))
-    def get(self, request, name):
+    def list(self, request, name):
         project = perms.in_reach(request.user, Project, "list_secrets", name=name)
         return Response(SecretSerializer(live.tls_secrets(project.namespace), many=True).data)
