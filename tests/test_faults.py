@@ -17,7 +17,7 @@ from gateways.models import Gateway
 from routes import hosts, render
 from routes import spec as route_spec
 from routes.models import Route
-from tests.conftest import ARTIFACTS, api_as, browser_as, wait_for
+from tests.conftest import ARTIFACTS, api_as, backend_service, browser_as, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -27,6 +27,7 @@ OUTAGE_SECONDS = 60
 @pytest.fixture
 def shop(ready_project, platform_admin):
     gateway_services.configure_gateway(ready_project)
+    cluster.apply(backend_service(ready_project.namespace, "web"))  # the routes' backend
     wait_for(lambda: Gateway.objects.get(project=ready_project).in_sync, timeout=60, what="the gateway")
     return ready_project, api_as(platform_admin), browser_as(platform_admin)
 

@@ -28,7 +28,14 @@ from gateways.reconcile import earlier_controller_serving
 from routes import services as route_services
 from routes import spec as route_spec
 from routes.models import Route
-from tests.conftest import LOCAL_FLAVORS, run_demo_backends, skip_unless_the_node_runs, tls_secret_manifest, wait_for
+from tests.conftest import (
+    LOCAL_FLAVORS,
+    backend_service,
+    run_demo_backends,
+    skip_unless_the_node_runs,
+    tls_secret_manifest,
+    wait_for,
+)
 from tests.gateway_client import ask, served
 
 pytestmark = [
@@ -336,14 +343,16 @@ def test_disabling_the_gateway_stops_its_controller_and_re_enabling_serves_again
 
 
 @EVERY_FLAVOR
-def test_a_route_to_a_service_that_does_not_exist_fails_alone(shop, flavor):
-    """The API takes a route to a Service that is not there yet; the gateway answers its host with
-    an error of its own, never another Service's page, and the route beside it is served."""
+def test_a_route_whose_service_is_gone_fails_alone(shop, flavor):
+    """A route's Service deleted after the route was made: the gateway answers its host with an
+    error of its own, never another Service's page, and the route beside it is served."""
     address, http_port, _ = gateway_of(shop)
     ready_route(shop, {"name": "shop", "rules": [{"host": "shop.example.com", "paths": paths(("/", "front-end"))}]})
+    cluster.apply(backend_service(shop.namespace, "ghost"))
     route_services.create_route(
         shop, {"name": "ghost", "rules": [{"host": "ghost.example.com", "paths": paths(("/", "ghost"))}]}
     )
+    cluster.delete("v1", "Service", "ghost", shop.namespace)
     wait_for(lambda: served(address, http_port, "shop.example.com"), what="the route beside it to be served")
     answer = wait_for(
         lambda: (a := ask(address, http_port, "ghost.example.com")).status == NO_BACKEND[flavor] and a,
@@ -642,15 +651,17 @@ def test_websockets_and_grpc_through_the_gateway_api(shop, gateway_api_crds):
 
 def test_the_controllers_answer_shows_on_the_route(shop, gateway_api_crds, platform_admin):
     """Traefik's Accepted and ResolvedRefs on the HTTPRoutes become the route's Attached and
-    ResolvedRefs conditions: True for a served route, BackendNotFound for a Service that does not exist."""
+    ResolvedRefs conditions: True for a served route, BackendNotFound for a Service that is gone."""
     gateway = gateway_services.configure_gateway(shop, route_api="gateway-api")
     ready_gateway(gateway.pk)
     seen = route_services.create_route(
         shop, {"name": "seen", "rules": [{"host": "seen.example.com", "paths": paths(("/", "front-end"))}]}
     )
+    cluster.apply(backend_service(shop.namespace, "ghost"))
     ghost = route_services.create_route(
         shop, {"name": "ghost", "rules": [{"host": "ghost.example.com", "paths": paths(("/", "ghost"))}]}
     )
+    cluster.delete("v1", "Service", "ghost", shop.namespace)
 
     def said(route, type_):
         return Route.objects.get(pk=route.pk).condition(type_) or {}

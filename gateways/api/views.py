@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from console.api import expected_generation
+from console.api import expected_generation, valid
 from gateways import services
 from gateways.api.serializers import GatewaySerializer
 from gateways.models import Gateway, suggested_default_domain
@@ -27,9 +27,7 @@ class GatewayViewSet(viewsets.ViewSet):
     @extend_schema(request=GatewaySerializer, responses=GatewaySerializer)
     def update(self, request, name):
         project = perms.in_reach(request.user, Project, "manage_gateway", name=name)
-        serializer = GatewaySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        settings = serializer.validated_data
+        settings = valid(GatewaySerializer, request)
         if "default_domain" not in request.data:  # left out: the project's part of the platform's domain
             settings["default_domain"] = suggested_default_domain(project)
         expected = expected_generation(request, {"generation": settings.pop("generation", None)})

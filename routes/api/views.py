@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from console.api import QuerySetSearch, expected_generation
+from console.api import QuerySetSearch, expected_generation, valid
 from gateways.models import Gateway
 from routes import live, services, yaml_mapping
 from routes import spec as route_spec
@@ -32,12 +32,6 @@ def answer(route: Route, status_code: int = status.HTTP_200_OK) -> Response:
     """The route in JSON, with its generation as ETag for a later If-Match."""
     route = fresh(route)
     return Response(RouteSerializer(route).data, status=status_code, headers={"ETag": f'"{route.generation}"'})
-
-
-def valid(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # A project's routes: list, create (one, or up to 500 with batch_create), read, replace, patch,

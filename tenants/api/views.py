@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from console import authentication
+from console.api import valid
 from console.parsers import BoundedJSONParser
 from tenants import permissions as perms
 from tenants import services
@@ -27,12 +28,6 @@ from tenants.api.serializers import (
 )
 from tenants.models import Project, Workspace
 from tenants.scopes import PROJECT, WORKSPACE
-
-
-def valid(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
