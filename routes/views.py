@@ -180,8 +180,8 @@ def route_edit_rules(request, name, route):
         rules = edit_rules(rules, action)
     else:
         data = {"rules": rules, "annotations": found.annotations, "labels": found.labels}
-        ctx = services.context(found.project, gateway, facts)
         try:
+            ctx = services.context(found.project, gateway, facts)  # refuses without an enabled gateway
             services.update_route(found, data, expected_generation=state.value("generation"), by=request.user, ctx=ctx)
         except ValidationError as error:
             if is_stale(error):
