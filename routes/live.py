@@ -91,6 +91,11 @@ def expired(not_after: str | None) -> bool:
     return bool(not_after) and datetime.fromisoformat(not_after) < datetime.now(UTC)
 
 
+def has_port(ports: list[dict], port) -> bool:
+    """Whether a Service with these ports has `port`, a number or a port's name."""
+    return any(p["port"] == port or (p["name"] and p["name"] == port) for p in ports)
+
+
 def backends_missing(spec, services_of=services) -> list[str]:
     """The service:port pairs of a route spec that its namespace does not (yet) have; [] when the
     cluster cannot say. `services_of(namespace)` lists a namespace's Services (a run over many routes
@@ -104,7 +109,7 @@ def backends_missing(spec, services_of=services) -> list[str]:
         for path in rule.paths:
             for backend in path.backends:
                 ports = known.get(backend.service)
-                if not any(p["port"] == backend.port or (p["name"] and p["name"] == backend.port) for p in ports or []):
+                if not has_port(ports or [], backend.port):
                     missing.append(f"{backend.service}:{backend.port}")
     return missing
 

@@ -80,9 +80,10 @@ class Context:
     taken: frozenset[str] = frozenset()  # names of the project's routes
 
 
-def context(project, gateway: Gateway | None = None, facts: route_facts.Facts | None = None) -> Context:
+def context(project, gateway: Gateway | None = None, facts: route_facts.Facts | None = None, names=()) -> Context:
     """What deciding a route of the project needs: one read of each cluster fact (unless the door
-    read them already, for its pickers) and of the database's."""
+    read them already, for its pickers) and of the database's. `names` are those of new routes,
+    to be told whether they are taken."""
     gateway = gateway or serving_gateway(project)
     return Context(
         project=project,
@@ -90,7 +91,7 @@ def context(project, gateway: Gateway | None = None, facts: route_facts.Facts | 
         facts=facts if facts is not None else route_facts.read(project.namespace, gateway),
         allowances=AnnotationAllowance.as_policy(),
         domains=default_domains(),
-        taken=frozenset(Route.objects.filter(project=project).values_list("name", flat=True)),
+        taken=frozenset(Route.objects.filter(project=project, name__in=list(names)).values_list("name", flat=True)),
     )
 
 
@@ -224,7 +225,7 @@ def check_in_project(errors: Errors, at: str, service: str, port, facts: route_f
             f"Service {service} is of type ExternalName, which no gateway here proxies to: it could reach "
             "addresses outside this project. Pick a Service with pods behind it.",
         )
-    elif not any(p["port"] == port or (p["name"] and p["name"] == port) for p in found["ports"]):
+    elif not live.has_port(found["ports"], port):
         errors.add(f"{at}.port", f"Service {service} has no port {port}.")
 
 
@@ -348,7 +349,7 @@ def create_route(
     project, data: dict, alias: str = "", description: str = "", *, by=None, ctx: Context | None = None
 ) -> Route:
     """Creates a route as `decide` means it. `ctx` is the door's, when it read the facts already."""
-    ctx = ctx or context(project)
+    ctx = ctx or context(project, names=[data.get("name")])
     spec = decide(ctx, data)
     with transaction.atomic():
         if problem := route_quota_problem(project, 1):
@@ -369,7 +370,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     so that the answer needs no reads."""
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
-    ctx = context(project)
+    ctx = context(project, names=[data.get("name") for data in items if isinstance(data, dict)])
     errors = Errors()
     specs, seen = [], set()
     for i, data in enumerate(items):
@@ -386,9 +387,9 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     with transaction.atomic():
         if problem := route_quota_problem(project, len(specs)):
             raise ValidationError({"routes": problem})
-        if taken := Route.objects.filter(project=project, name__in=seen).values_list("name", flat=True)[:1]:
-            index = [spec.name for spec in specs].index(taken[0])
-            raise ValidationError({f"routes.{index}.name": taken_message(taken[0])})
+        if taken := Route.objects.filter(project=project, name__in=seen).values_list("name", flat=True).first():
+            index = [spec.name for spec in specs].index(taken)
+            raise ValidationError({f"routes.{index}.name": taken_message(taken)})
         rows = [
             Route(**new_row(project, ctx.gateway, spec, data.get("alias", ""), data.get("description", "")))
             for spec, data in zip(specs, items, strict=True)

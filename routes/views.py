@@ -89,7 +89,9 @@ def route_create(request, name):
         elif action.verb == "back":
             step = max(step - 1, 0)
         else:
-            wizard = Wizard(request.user, services.context(project, gateway, facts), basic, rules, advanced)
+            name = request.POST.get("name", "")
+            ctx = services.context(project, gateway, facts, names=[name, name.strip()])
+            wizard = Wizard(request.user, ctx, basic, rules, advanced)
             if action.verb == "create" and wizard.forms_valid():
                 created = wizard.create()
                 if created:
