@@ -6,7 +6,6 @@ for that host+path. Messages never name another project's objects."""
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from console import hostnames
 from gateways.models import Gateway
@@ -18,32 +17,30 @@ def wanted_claims(spec, ingress_class: str) -> set[tuple[str, str, str]]:
     return {(ingress_class, rule.host, path.path) for rule in spec.rules if rule.host for path in rule.paths}
 
 
-def sync_claims(route: Route, spec, ingress_class: str) -> None:
-    """Makes the route's claims match the host+paths it asks for, keeping the age of those it
-    already had."""
-    wanted = wanted_claims(spec, ingress_class) if ingress_class else set()
-    existing = {(c.ingress_class, c.host, c.path): c for c in route.claims.all()}
-    stale = [claim.pk for key, claim in existing.items() if key not in wanted]
+def sync_claims(served: list[tuple[Route, object, str]]) -> dict[int, set[str]]:
+    """Makes each route's claims match the host+paths it is served at, (route, spec as served,
+    ingress class) triples with the routes' claims prefetched, in one delete and one insert however
+    many routes there are. The worker alone calls this: a claim it makes takes the age of the
+    route's last rules change; one the route keeps, its own. Returns, by route, the hosts whose
+    claims changed (taken or given up)."""
+    stale, new, changed = [], [], {}
+    for route, spec, ingress_class in served:
+        wanted = wanted_claims(spec, ingress_class) if ingress_class else set()
+        asked_at = route.rules_changed
+        existing = {(c.ingress_class, c.host, c.path): c.pk for c in route.claims.all()}
+        gone = {key: pk for key, pk in existing.items() if key not in wanted}
+        added = [
+            HostClaim(route=route, project_id=route.project_id, ingress_class=c, host=h, path=p, claimed_at=asked_at)
+            for c, h, p in sorted(wanted - set(existing))
+        ]
+        if gone or added:
+            stale += gone.values()
+            new += added
+            changed[route.pk] = {host for _, host, _ in gone} | {claim.host for claim in added}
     if stale:
         HostClaim.objects.filter(pk__in=stale).delete()
-    HostClaim.objects.bulk_create(new_claims(route, wanted - set(existing), timezone.now()))
-
-
-def claim_new(pairs, ingress_class: str) -> None:
-    """The claims of new routes, (route, spec) pairs, in one statement."""
-    now = timezone.now()
-    HostClaim.objects.bulk_create(
-        claim
-        for route, spec in pairs
-        for claim in new_claims(route, wanted_claims(spec, ingress_class) if ingress_class else set(), now)
-    )
-
-
-def new_claims(route: Route, keys: set[tuple[str, str, str]], now) -> list[HostClaim]:
-    return [
-        HostClaim(route=route, project_id=route.project_id, ingress_class=c, host=h, path=p, claimed_at=now)
-        for c, h, p in sorted(keys)
-    ]
+    HostClaim.objects.bulk_create(new)
+    return changed
 
 
 def admissions(routes: list[Route]) -> dict[int, str]:
@@ -122,8 +119,8 @@ def holds_over(other: dict, mine: tuple, owner: str | None, domains: dict[str, s
     return owner is None and (other["claimed_at"], other["pk"]) < mine
 
 
-def competitors(route: Route) -> list[int]:
-    """Other routes asking for any host that overlaps one this route asks for: their admission may
-    change with it."""
-    asked = set(route.claims.values_list("host", flat=True))
-    return list(overlapping(asked).exclude(route=route).values_list("route_id", flat=True).distinct())
+def competitors(asked: set[str], besides: list[int]) -> list[int]:
+    """Routes, other than `besides`, asking for a host that overlaps one of `asked`: their admission
+    may change with the claims on these hosts. One query."""
+    others = overlapping(asked).exclude(route_id__in=besides)
+    return sorted(set(others.values_list("route_id", flat=True)))

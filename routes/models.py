@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from console.models import ReconciledModel
 from console.validators import is_number
@@ -14,7 +15,10 @@ class RouteQuerySet(models.QuerySet):
         found = self
         for word in text.split():
             matching = Route.objects.filter(
-                models.Q(name__icontains=word) | models.Q(alias__icontains=word) | models.Q(rules__host__icontains=word)
+                models.Q(name__icontains=word)
+                | models.Q(alias__icontains=word)
+                | models.Q(rules__host__icontains=word)
+                | models.Q(rules__generated_host__icontains=word)
             )
             found = found.filter(pk__in=matching.values("pk"))
         return found
@@ -48,6 +52,9 @@ class Route(ReconciledModel):
     annotations = models.JSONField(default=dict, blank=True)
     labels = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # When the rules were last saved: the age of a host claim the worker makes for them, so that
+    # the older request holds a host whichever run the worker takes first.
+    rules_changed = models.DateTimeField(default=timezone.now, editable=False)
     deletion_requested = models.BooleanField(default=False, editable=False)
     # What the cluster answered: the Click-to-visit addresses and the Ingress's load-balancer status.
     urls = models.JSONField(default=list, blank=True, editable=False)
@@ -109,7 +116,9 @@ class RouteRule(models.Model):
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="rules")
     position = models.PositiveSmallIntegerField()
     host_mode = models.CharField(max_length=8, choices=[(m, m) for m in validators.HOST_MODES], default="custom")
-    host = models.CharField(max_length=253, blank=True)  # for auto rules: generated, empty until known
+    host = models.CharField(max_length=253, blank=True)  # what the user asked: empty for auto rules
+    # An auto rule's host, derived from the gateway's address or domain: the worker alone writes it.
+    generated_host = models.CharField(max_length=253, blank=True, editable=False)
     protocol = models.CharField(max_length=8, choices=[(p, p) for p in validators.PROTOCOLS], default="http")
     tls_secret = models.CharField(max_length=253, blank=True)
 
@@ -117,7 +126,16 @@ class RouteRule(models.Model):
         ordering = ["position"]
 
     def __str__(self) -> str:
-        return f"{self.protocol}://{self.host or '(generated)'}"
+        return f"{self.protocol}://{self.served_host or '(generated)'}"
+
+    @property
+    def served_host(self) -> str:
+        """The host the gateway serves the rule at: the user's, or the generated one once known."""
+        return self.generated_host if self.host_mode == "auto" else self.host
+
+
+# The served host in a query (RouteRule.served_host).
+SERVED_HOST = models.Case(models.When(host_mode="auto", then=models.F("generated_host")), default=models.F("host"))
 
 
 class RoutePath(models.Model):

@@ -116,9 +116,9 @@ def unavailable_reason(route: Route) -> str:
 
 
 def no_url_reason(rule) -> str:
-    if rule.host.startswith("*."):
+    if rule.served_host.startswith("*."):
         return "A wildcard host cannot be visited; use one of the names it covers."
-    if not rule.host:
+    if not rule.served_host:
         return "The host is generated once the gateway has an address."
     return "The gateway has no address or port for this protocol yet."
 

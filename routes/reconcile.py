@@ -154,7 +154,7 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
     except cluster.ClusterError as error:  # the API server cannot say: every route failed alike
         Route.record_statuses({route.pk: Answer(apply_failed(error)) for route in routes})
         return [("failed", error)] * len(routes)
-    specs = {route.pk: refresh_hosts(route, route.gateway) for route in routes if serving(route)}
+    specs = derived([route for route in routes if serving(route)])
     plans, answers, results = planned(
         routes, specs, Reads(traefik_crd, functools.cache(live.services), AnnotationAllowance.as_policy())
     )
@@ -436,21 +436,30 @@ def remove_recorded(route: Route, previous: dict, keep: list[dict] = ()) -> None
             cluster.delete(obj["apiVersion"], obj["kind"], obj["name"], route.namespace)
 
 
-def refresh_hosts(route: Route, gateway) -> route_spec.RouteSpec:
-    """Generated hosts follow the gateway's address and domain; claims follow the hosts."""
-    spec = route_spec.from_route(route)
-    resolved = hosts.resolved_hosts(spec, route.project.name, gateway)
-    if resolved != [rule.host for rule in spec.rules] or not route.claims.exists():
-        with transaction.atomic():
-            for rule, host in zip(route.rules.all(), resolved, strict=True):
-                if rule.host != host:
-                    RouteRule.objects.filter(pk=rule.pk).update(host=host)
-            spec = spec.with_hosts(resolved)
-            sync_claims(route, spec, gateway.ingress_class)
-        getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)  # read them afresh
-        for other in competitors(route):
+def derived(routes: list[Route]) -> dict[int, route_spec.RouteSpec]:
+    """What the worker alone derives for routes their gateway serves, in a few statements for any
+    number of routes: each auto rule's generated host (from the gateway's address or domain) and
+    the routes' host claims. Returns each route's spec as served, by primary key; routes whose
+    admission may change with these claims get another run."""
+    specs, outdated = {}, []
+    for route in routes:
+        spec = route_spec.from_route(route)
+        served = hosts.resolved_hosts(spec, route.project.name, route.gateway)
+        for rule, host in zip(route.rules.all(), served, strict=True):
+            if rule.host_mode == "auto" and rule.generated_host != host:
+                rule.generated_host = host
+                outdated.append(rule)
+        specs[route.pk] = spec.with_hosts(served)
+    with transaction.atomic():
+        RouteRule.objects.bulk_update(outdated, ["generated_host"])
+        moved = sync_claims([(route, specs[route.pk], route.gateway.ingress_class) for route in routes])
+    for route in routes:
+        if route.pk in moved:
+            getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)  # read them afresh
+    if moved:
+        for other in competitors(set().union(*moved.values()), besides=[route.pk for route in routes]):
             send(reconcile_route, other)
-    return spec
+    return specs
 
 
 def ready_condition(route: Route, spec, gateway, services_of=live.services) -> dict:
@@ -469,7 +478,7 @@ def remove_route(route: Route) -> str:
     """Deletes the route's cluster objects (all carrying its ownership label, recorded or not), then
     the row; routes waiting for its hosts get another look."""
     cluster.delete_unwanted(route.owner, served_kinds(), [], route.namespace)
-    waiting = competitors(route)
+    waiting = competitors({claim.host for claim in route.claims.all()}, besides=[route.pk])
     route.delete()
     for other in waiting:
         send(reconcile_route, other)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from console import quotas
 from console.models import stale_edit
@@ -22,7 +23,7 @@ from routes import facts as route_facts
 from routes import hosts, live
 from routes import render as route_render
 from routes import spec as route_spec
-from routes.claims import claim_new, default_domains, sync_claims
+from routes.claims import default_domains
 from routes.models import Route, RoutePath, RouteRule
 from routes.reconcile import reconcile_route, reconcile_routes
 from routes.validators import (
@@ -118,7 +119,9 @@ def taken_message(name: str) -> str:
 
 
 def normalised(spec: route_spec.RouteSpec, gateway: Gateway) -> route_spec.RouteSpec:
-    """The spec without the annotations its protocols imply with the same value."""
+    """The spec without what is not the user's to set: an auto rule's host (the worker derives it)
+    and the annotations its protocols imply with the same value."""
+    spec = replace(spec, rules=tuple(replace(r, host="") if r.host_mode == "auto" else r for r in spec.rules))
     if not isinstance(spec.annotations, dict):
         return spec
     implied = route_render.protocol_annotations(spec, gateway.flavor) if all_protocols_text(spec) else {}
@@ -298,16 +301,14 @@ def serving_gateway(project) -> Gateway:
     return gateway
 
 
-def save_rules(
-    pairs: list[tuple[Route, route_spec.RouteSpec]], gateway: Gateway, new: bool = False
-) -> list[route_spec.RouteSpec]:
+def save_rules(pairs: list[tuple[Route, route_spec.RouteSpec]], new: bool = False) -> None:
     """Replaces the rules and paths of each (route, spec) with the spec's (`new` routes have none
-    yet), and its host claims with theirs, in a handful of statements however many routes there
-    are. Returns the specs as saved, generated hosts filled in."""
+    yet), in a handful of statements however many routes there are. The hosts the worker derives
+    (generated hosts, host claims) follow when it reconciles the routes."""
     routes = [route for route, _ in pairs]
     if not new:
         RouteRule.objects.filter(route__in=routes).delete()
-    saved = [spec.with_hosts(hosts.resolved_hosts(spec, route.project.name, gateway)) for route, spec in pairs]
+        Route.objects.filter(pk__in=[route.pk for route in routes]).update(rules_changed=timezone.now())
     rules = RouteRule.objects.bulk_create(
         RouteRule(
             route=route,
@@ -317,10 +318,10 @@ def save_rules(
             protocol=rule.protocol,
             tls_secret=rule.tls_secret,
         )
-        for route, spec in zip(routes, saved, strict=True)
+        for route, spec in pairs
         for i, rule in enumerate(spec.rules)
     )
-    rule_specs = [rule for spec in saved for rule in spec.rules]
+    rule_specs = [rule for _, spec in pairs for rule in spec.rules]
     RoutePath.objects.bulk_create(
         RoutePath(
             rule=row,
@@ -336,13 +337,6 @@ def save_rules(
         for row, rule in zip(rules, rule_specs, strict=True)
         for j, path in enumerate(rule.paths)
     )
-    ingress_class = gateway.ingress_class if gateway else ""
-    if new:
-        claim_new(list(zip(routes, saved, strict=True)), ingress_class)
-    else:
-        for route, spec in zip(routes, saved, strict=True):
-            sync_claims(route, spec, ingress_class)
-    return saved
 
 
 def create_route(
@@ -357,7 +351,7 @@ def create_route(
         if Route.objects.filter(project=project, name=spec.name).exists():  # created since the context was read
             raise ValidationError({"name": ValidationError(taken_message(spec.name), code="unique")})
         route = Route.objects.create(**new_row(project, ctx.gateway, spec, alias, description))
-        finish_new_routes([(route, spec)], ctx.gateway, by)
+        finish_new_routes([(route, spec)], by)
         enqueue(reconcile_route, route.pk)
     return route
 
@@ -366,8 +360,8 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     """Creates several routes of a project together, or none of them (as `kubectl apply -f` of
     many manifests, with every check create_route makes, against facts read once). `items` hold
     what create_route takes as `data`, plus `alias` and `description`. Problems are keyed
-    routes.<index>.<field>. Returns each route with its spec as saved (generated hosts filled in),
-    so that the answer needs no reads."""
+    routes.<index>.<field>. Returns each route with its spec as saved, so that the answer needs no
+    reads."""
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
     ctx = context(project, names=[data.get("name") for data in items if isinstance(data, dict)])
@@ -395,9 +389,10 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
             for spec, data in zip(specs, items, strict=True)
         ]
         routes = Route.objects.bulk_create(rows)
-        saved = finish_new_routes(list(zip(routes, specs, strict=True)), ctx.gateway, by)
+        pairs = list(zip(routes, specs, strict=True))
+        finish_new_routes(pairs, by)
         enqueue(reconcile_routes, [route.pk for route in routes])
-    return list(zip(routes, saved, strict=True))
+    return pairs
 
 
 def route_quota_problem(project, adding: int) -> str | None:
@@ -427,18 +422,13 @@ def new_row(project, gateway: Gateway, spec: route_spec.RouteSpec, alias: str, d
     }
 
 
-def finish_new_routes(
-    pairs: list[tuple[Route, route_spec.RouteSpec]], gateway: Gateway, by
-) -> list[route_spec.RouteSpec]:
-    """What follows new routes' rows: their rules, paths and claims and their audit entries, a
-    handful of statements for any number of routes. Returns the specs as saved; the caller queues
-    the routes' reconcile."""
-    saved = save_rules(pairs, gateway, new=True)
+def finish_new_routes(pairs: list[tuple[Route, route_spec.RouteSpec]], by) -> None:
+    """What follows new routes' rows: their rules and paths and their audit entries, a handful of
+    statements for any number of routes. The caller queues the routes' reconcile."""
+    save_rules(pairs, new=True)
     AuditEntry.objects.bulk_create(
-        _audit_entry(by, route, AuditEntry.ADDED, None, snapshot(route, spec))
-        for (route, _), spec in zip(pairs, saved, strict=True)
+        _audit_entry(by, route, AuditEntry.ADDED, None, snapshot(route, spec)) for route, spec in pairs
     )
-    return saved
 
 
 def locked(route: Route, expected_generation: int | None) -> Route:
@@ -472,8 +462,8 @@ def update_route(
         if description is not None:
             route.description = description
         route.save(update_fields=["annotations", "labels", "alias", "description"])
-        [saved] = save_rules([(route, spec)], ctx.gateway)
-        _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, saved))
+        save_rules([(route, spec)])
+        _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, spec))
         changed(route)
     return route
 

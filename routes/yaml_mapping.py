@@ -529,7 +529,7 @@ class RuleMapper:
 
     def __init__(self, route, gateway):
         self.route, self.gateway = route, gateway
-        self.current = route_spec.from_route(route).rules
+        self.current = resolved_spec(route, gateway).rules
         self.hints: dict[str, set[str]] = {"grpc": set(), "ws": set()}
 
     def rule(self, where: str, host: str, paths: list[dict], secret: str, among: set[str] = ALL_PROTOCOLS) -> dict:

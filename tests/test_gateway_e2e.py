@@ -147,7 +147,7 @@ def test_http_routes_reach_the_right_pod_and_path(shop):
             "rules": [{"host_mode": "auto", "paths": paths(("/", "front-end"), ("/catalogue", "catalogue"))}],
         },
     )
-    host = auto.rules.get().host
+    host = auto.rules.get().generated_host
     assert host == f"front-end.{shop.name}.{address}.nip.io"
     front = wait_for(lambda: served(address, http_port, host, "/basket"), what="the auto host to be served")
     assert (front.json["service"], front.json["path"], front.json["host"]) == ("front-end", "/basket", host)

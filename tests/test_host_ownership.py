@@ -4,6 +4,8 @@ project's own, and a route never proxies to an ExternalName Service. Checked at 
 answers 400 on the field and writes nothing) and at admission (what the worker decides, from the
 claims in the database)."""
 
+from unittest import mock
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.core.exceptions import ValidationError
 from console import cluster
 from gateways import services as gateway_services
 from gateways.models import Gateway
+from routes import reconcile
 from routes import services as route_services
 from routes.claims import admissions
 from routes.models import HostClaim, Route, RouteRule
@@ -49,7 +52,19 @@ def two_projects(project_with_gateway, platform_admin, workspace, unique_name):
 
 
 def create(project, data: dict) -> Route:
-    return route_services.create_route(project, data)
+    """A route as the door stores it, then as the worker's reconcile derives its hosts and claims."""
+    route = route_services.create_route(project, data)
+    derive(route)
+    return route
+
+
+def derive(*routes: Route) -> list[int]:
+    """The worker's derive step for `routes`; returns the routes it queued for another run (no
+    worker runs here)."""
+    queued = []
+    with mock.patch.object(reconcile, "send", lambda task, pk: queued.append(pk)):
+        reconcile.derived(list(reconcile.loaded_routes([route.pk for route in routes])))
+    return queued
 
 
 def refusals(*routes: Route) -> list[str]:
@@ -58,6 +73,52 @@ def refusals(*routes: Route) -> list[str]:
     )
     found = admissions(fresh)
     return [found[route.pk] for route in routes]
+
+
+def claims_of(route: Route) -> set[tuple[str, str]]:
+    return set(HostClaim.objects.filter(route=route).values_list("host", "path"))
+
+
+def test_the_door_stores_the_users_hosts_and_the_worker_derives_the_rest(two_projects):
+    """A request stores the rules as asked (an auto rule's host empty, whatever was sent) and no
+    claim; the worker writes the generated host in its own column and the claims, aged from the
+    request; when the gateway's address moves, the generated host and its claim follow and the
+    custom host stays as the user wrote it."""
+    shop, _ = two_projects
+    olga = get_user_model().objects.get(username="olga")
+    auto = {"host_mode": "auto", "host": "sent-anyway.example.com", "paths": path_to("front-end")}
+    body = {"name": "mixed", "rules": [auto, {"host": "shop.example.com", "paths": path_to("front-end")}]}
+    response = api_as(olga).post(f"/api/v1/projects/{shop.name}/routes/", body, format="json")
+    assert response.status_code == 201, response.json()
+    answered = [(rule["host"], rule["generated_host"]) for rule in response.json()["rules"]]
+    assert answered == [("", ""), ("shop.example.com", "")]
+    route = Route.objects.get(project=shop, name="mixed")
+    assert claims_of(route) == set()
+
+    derive(route)
+    generated = f"front-end.{shop.name}.{ADDRESS}.nip.io"
+    assert list(route.rules.values_list("host", "generated_host")) == [("", generated), ("shop.example.com", "")]
+    assert claims_of(route) == {(generated, "/"), ("shop.example.com", "/")}
+    assert set(HostClaim.objects.filter(route=route).values_list("claimed_at", flat=True)) == {
+        Route.objects.get(pk=route.pk).rules_changed
+    }
+    fetched = api_as(olga).get(f"/api/v1/projects/{shop.name}/routes/mixed/").json()["rules"]
+    assert [(rule["host"], rule["generated_host"]) for rule in fetched] == [("", generated), ("shop.example.com", "")]
+
+    Gateway.objects.filter(project=shop).update(addresses=["10.0.0.8"])
+    derive(route)
+    moved = f"front-end.{shop.name}.10.0.0.8.nip.io"
+    assert list(route.rules.values_list("host", "generated_host")) == [("", moved), ("shop.example.com", "")]
+    assert claims_of(route) == {(moved, "/"), ("shop.example.com", "/")}
+
+
+def test_the_older_request_holds_a_host_whichever_route_the_worker_reaches_first(two_projects):
+    shop, other = two_projects
+    first = route_services.create_route(shop, custom("first", "race.example.com"))
+    second = route_services.create_route(other, custom("second", "race.example.com"))
+    assert derive(second) == []
+    assert derive(first) == [second.pk]  # whose admission may change with the new claim
+    assert refusals(first, second) == ["", "Host race.example.com is already used by another project."]
 
 
 def test_a_generated_host_is_refused_at_the_door_to_another_project(two_projects):
@@ -80,7 +141,7 @@ def test_an_older_squat_on_a_generated_host_loses_to_the_project_it_belongs_to(t
     HostClaim.objects.filter(route=squat).update(host=generated)
 
     mine = create(shop, {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]})
-    assert mine.rules.get().host == generated
+    assert mine.rules.get().generated_host == generated
     assert refusals(mine, squat) == [
         "",
         f"Host {generated} is among the host names the console generates for another project.",
@@ -100,7 +161,7 @@ def test_generated_names_with_a_default_domain_cannot_collide_between_projects(t
     # front-end-a in project shop and front-end in project a-shop gave one host; now Bob's is elsewhere.
     gateway_services.configure_gateway(other, default_domain="apps.example.org")
     auto = {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]}
-    assert create(other, auto).rules.get().host == f"front-end-{other.name}.apps.example.org"
+    assert create(other, auto).rules.get().generated_host == f"front-end-{other.name}.apps.example.org"
     with pytest.raises(ValidationError) as refused:
         create(other, custom("squat", f"front-end-{shop.name}.apps.example.com"))
     assert "names the console generates for another project" in refused.value.message_dict["rules.0.host"][0]
@@ -108,7 +169,7 @@ def test_generated_names_with_a_default_domain_cannot_collide_between_projects(t
 
 def test_a_default_domain_under_which_another_project_holds_hosts_is_refused(two_projects):
     shop, other = two_projects
-    create(other, custom("www", "www.taken.example.com"))
+    route_services.create_route(other, custom("www", "www.taken.example.com"))  # asked, not claimed yet
     create(other, custom("wild", "*.wild.example.com"))
     for domain in ("taken.example.com", "eu.wild.example.com"):
         with pytest.raises(ValidationError) as refused:
@@ -164,7 +225,7 @@ def test_with_a_platform_domain_a_new_gateway_takes_its_projects_part_and_no_pro
     assert response.status_code == 202, response.json()
     assert response.json()["default_domain"] == f"{other.name}.tenants.example.org"
     auto = {"name": "front-end", "rules": [{"host_mode": "auto", "paths": path_to("front-end")}]}
-    assert create(other, auto).rules.get().host == f"front-end-{other.name}.{other.name}.tenants.example.org"
+    assert create(other, auto).rules.get().generated_host == f"front-end-{other.name}.{other.name}.tenants.example.org"
 
     # Alice's gateway predates the platform domain: she may move into her part of it, and only there.
     for domain, said in [

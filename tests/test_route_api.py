@@ -170,11 +170,7 @@ def test_a_batch_creates_every_route_and_queues_one_run_for_all(shop, django_cap
         ("r1", "olga"),
         ("r2", "olga"),
     }
-    assert set(HostClaim.objects.values_list("host", flat=True)) == {
-        "r0.example.com",
-        "r1.example.com",
-        "r2.example.com",
-    }
+    assert not HostClaim.objects.exists()  # the worker claims the hosts when it reconciles them
     assert client_for("vera").post(batch_url(shop), batch_of(route_body(name="x")), format="json").status_code == 403
 
 

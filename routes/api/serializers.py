@@ -61,6 +61,9 @@ class RuleSerializer(serializers.Serializer):
     protocol = serializers.CharField(default="http", help_text=", ".join(PROTOCOLS))
     tls_secret = serializers.CharField(default="", allow_blank=True)
     paths = PathSerializer(many=True)
+    generated_host = serializers.CharField(
+        read_only=True, help_text="An auto rule's host, once the worker has derived it from the gateway."
+    )
 
 
 class RouteStatusSerializer(serializers.Serializer):
@@ -104,9 +107,12 @@ class RouteSerializer(serializers.Serializer):
 
     def to_representation(self, route: Route):
         # Just-saved routes' specs come with them (context["specs"], by primary key), saving the
-        # reads of their rules.
+        # reads of their rules; the worker has not derived their generated hosts yet.
         spec = self.context.get("specs", {}).get(route.pk)
         data = route_spec.to_data(spec or route_spec.from_route(route))
+        generated = [""] * len(data["rules"]) if spec else [rule.generated_host for rule in route.rules.all()]
+        for rule, host in zip(data["rules"], generated, strict=True):
+            rule["generated_host"] = host
         return {
             "name": route.name,
             "alias": route.alias,
