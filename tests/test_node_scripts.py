@@ -10,7 +10,9 @@ session cluster's kubelet values still in place."""
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,14 +89,23 @@ def test_a_node_killed_without_stop_does_not_keep_the_values_changed_forever(mac
     assert read() == machine
 
 
+@pytest.fixture
+def short_dir():
+    """A directory with a short path: containerd's sockets live in the state directory, and a unix
+    socket's path has at most 104 bytes (pytest's own, under pytest-xdist, are longer)."""
+    path = Path(tempfile.mkdtemp(prefix="kc-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.cluster
 def test_a_second_cluster_beside_the_first_stops_without_leaving_anything_or_undoing_the_firsts_sysctls(
-    node, control_plane, tmp_path
+    node, control_plane, short_dir
 ):
     from tenants import demo
 
     kubelets = read()  # the session cluster's kubelet runs
-    state = tmp_path / "second"
+    state = short_dir / "second"
     state.mkdir()
     started = subprocess.run(
         [ROOT / "scripts/controlplane/start.sh", state], capture_output=True, text=True, timeout=600
