@@ -59,24 +59,34 @@ def runs_in(item, which: str) -> bool:
     return bool(uses_database) or which == "sqlite"
 
 
-# The PostgreSQL pass runs on two pytest-xdist workers (scripts/test), each with a control plane,
-# Redis and Celery worker of its own. A module's tests stay together on one worker (its fixtures
-# start once); the modules that bring a stack of their own (a Helm release, a benchmark's console)
-# form one group, so that two of them never run at once, and go first, being the longest.
+# The PostgreSQL pass runs on two pytest-xdist workers (scripts/test: --dist loadfile), each with a
+# control plane, Redis and Celery worker of its own. A module's tests stay together on one worker
+# (its fixtures start once); the modules that bring a stack of their own (a Helm release, a
+# benchmark's console) form one unit, so that two of them never run at once, and go first, being the
+# longest. (pytest-xdist's own xdist_group marks do not hold under pytest 9: they rename nodes.)
 STACKS_OF_THEIR_OWN = ("test_chart", "test_perf_bench", "test_load_bench", "test_node_bench")
 
 
-def xdist_group(item) -> str:
-    module = item.module.__name__.rpartition(".")[2]
-    return "stacks" if module in STACKS_OF_THEIR_OWN else module
+def work_unit(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return "stacks" if Path(module).stem in STACKS_OF_THEIR_OWN else module
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByModuleStacksTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByModuleStacksTogether(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("dist", "no") == "loadgroup":
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
-        items.sort(key=lambda item: xdist_group(item) != "stacks")
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the stacks first
+        items.sort(key=lambda item: work_unit(item.nodeid) != "stacks")
     if not PASS:
         return  # a run of chosen tests (scripts/test --sqlite|--postgres ...) runs them all
     kept = [item for item in items if runs_in(item, PASS)]
