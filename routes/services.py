@@ -455,14 +455,16 @@ def update_route(
     spec = decide(ctx, data, current=route)
     with transaction.atomic():
         route = locked(route, expected_generation)
-        before = snapshot(route)
+        stored = route_spec.from_route(route)
+        before = snapshot(route, stored)
         route.annotations, route.labels = spec.annotations, spec.labels
         if alias is not None:
             route.alias = alias
         if description is not None:
             route.description = description
         route.save(update_fields=["annotations", "labels", "alias", "description"])
-        save_rules([(route, spec)])
+        if stored.rules != spec.rules:  # else the rules keep their rows, and the worker's generated hosts
+            save_rules([(route, spec)])
         _audit(by, route, AuditEntry.CHANGED, before, snapshot(route, spec))
         changed(route)
     return route

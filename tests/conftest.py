@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -84,7 +85,22 @@ def pytest_xdist_make_scheduler(config, log):
     return ByModuleStacksTogether(config, log)
 
 
+def named_apart(items) -> None:
+    """Gives each test a node id of its own. Schemathesis names an operation's test by the operation
+    (test_x[GET /api/v1/...]), but pytest 9 builds the node id from the function's name alone, so
+    the 38 operations of tests/test_api_fuzz.py shared one id, and pytest-xdist, which sends tests
+    to its workers by id, ran the first alone. A duplicate left stops the run."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1:
+            item._id = item.parent.id.child(item.name)
+    repeated = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if repeated:
+        raise pytest.UsageError(f"tests sharing a node id would not all run under pytest-xdist: {repeated}")
+
+
 def pytest_collection_modifyitems(config, items):
+    named_apart(items)
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the stacks first
         items.sort(key=lambda item: work_unit(item.nodeid) != "stacks")
     if not PASS:

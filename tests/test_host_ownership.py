@@ -104,6 +104,11 @@ def test_the_door_stores_the_users_hosts_and_the_worker_derives_the_rest(two_pro
     }
     fetched = api_as(olga).get(f"/api/v1/projects/{shop.name}/routes/mixed/").json()["rules"]
     assert [(rule["host"], rule["generated_host"]) for rule in fetched] == [("", generated), ("shop.example.com", "")]
+    relabelled = api_as(olga).patch(
+        f"/api/v1/projects/{shop.name}/routes/mixed/", {"labels": {"team": "shop"}}, format="json"
+    )
+    assert relabelled.status_code == 200, relabelled.json()
+    assert [rule["generated_host"] for rule in relabelled.json()["rules"]] == [generated, ""]  # rules untouched
 
     Gateway.objects.filter(project=shop).update(addresses=["10.0.0.8"])
     derive(route)
