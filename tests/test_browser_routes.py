@@ -110,6 +110,9 @@ def test_operator_creates_edits_and_deletes_routes_through_the_wizard(
     expect(dialog.locator("select[name=rule-0-path-1-port]")).to_have_value("80")
     dialog.locator("button.primary[value=save]").click()
     expect(page.locator("#route-rules")).to_contain_text("/catalogue")
+    # New rules rows, and the worker derives their host again: the page polls until it shows it.
+    generated = f"front-end.sock-shop.{node_address}.nip.io"
+    expect(page.locator(f'#route-rules tr[data-rule-path="{generated}/catalogue"]')).to_contain_text(generated)
 
     # Edit annotations.
     page.click("#edit-annotations")

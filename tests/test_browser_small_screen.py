@@ -33,7 +33,8 @@ def test_every_page_and_dialog_fits_a_phone(
 ):
     long_host = "a-rather-long-host-name-for-a-phone-screen.shop.example.com"
     rule = {"host": long_host, "paths": [{"path": "/catalogue/items", "service": "catalogue", "port": 80}]}
-    route_services.create_route(sock_shop, {"name": "shop", "rules": [rule]})
+    auto = {"host_mode": "auto", "paths": [{"path": "/", "service": "front-end", "port": 80}]}
+    route_services.create_route(sock_shop, {"name": "shop", "rules": [rule, auto]})
     context = browser.new_context(viewport={"width": WIDTH, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     log_in(page, live_server.url, "project-admin", demo_passwords["project-admin"])

@@ -1,3 +1,4 @@
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -109,6 +110,8 @@ class RouteSerializer(serializers.Serializer):
         # Just-saved routes' specs come with them (context["specs"], by primary key), saving the
         # reads of their rules; the worker has not derived their generated hosts yet.
         spec = self.context.get("specs", {}).get(route.pk)
+        if spec is None:  # one read of the rules (and paths) for the spec and the generated hosts alike
+            prefetch_related_objects([route], "rules__paths")
         data = route_spec.to_data(spec or route_spec.from_route(route))
         generated = [""] * len(data["rules"]) if spec else [rule.generated_host for rule in route.rules.all()]
         for rule, host in zip(data["rules"], generated, strict=True):
