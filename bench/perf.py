@@ -209,12 +209,21 @@ def seed_projects(names: list[str], admin, workspace) -> None:
 
 def settle_gateways(stack: Stack) -> None:
     """Waits out the looks a worker takes at each new gateway until its controller is ready (about a
-    minute): no controller runs in the benchmark's node-less cluster, and 201 gateways' looks would
-    otherwise run in the middle of the measurements."""
+    minute each, and longer for 201 gateways at once): no controller runs in the benchmark's
+    node-less cluster, and the looks would otherwise run in the middle of the measurements. Done
+    when the workers hold no task, scheduled or running, twice in a row."""
+    from console.celery import app
     from console.reconcile import OBSERVE_DELAYS
 
-    stack.log(f"waiting {sum(OBSERVE_DELAYS)} s for the gateways' follow-up looks to end")
-    time.sleep(sum(OBSERVE_DELAYS) + 2)
+    stack.log(f"waiting at least {sum(OBSERVE_DELAYS)} s for the gateways' follow-up looks to end")
+    time.sleep(sum(OBSERVE_DELAYS))
+    inspect = app.control.inspect(timeout=2)
+
+    def idle() -> bool:
+        held = [inspect.scheduled() or {}, inspect.active() or {}, inspect.reserved() or {}]
+        return not any(tasks for answer in held for tasks in answer.values())
+
+    wait_until(lambda: idle() and idle(), 600, "the workers to finish the gateways' looks")
 
 
 def route_body(name: str, project: str) -> dict:

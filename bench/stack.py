@@ -59,6 +59,8 @@ def cpu_seconds_by_program() -> Counter:
         except OSError:
             continue
         name = text[text.index("(") + 1 : text.rindex(")")]
+        if name.startswith("kworker/"):  # named after the work queue it serves now: renamed as it goes
+            name = "kworker"
         fields = text.rsplit(")", 1)[1].split()
         used[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return used

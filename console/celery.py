@@ -5,7 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
@@ -14,6 +14,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="reconcile")
 
 HEARTBEAT_SECONDS = 10
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def recycle_database_connections(**kwargs) -> None:
+    """What Django does around each request, around each task: a connection that failed or is older
+    than CONN_MAX_AGE is closed, and the next task opens a new one (rather than one per task)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def heartbeat_file() -> Path:

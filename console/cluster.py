@@ -7,6 +7,7 @@ and turns API failures into the typed errors below. No other module imports
 `kubernetes`.
 """
 
+import copy
 import hashlib
 import json
 import logging
@@ -160,32 +161,46 @@ def error_from_api_exception(error: ApiException) -> ClusterError:
 
 
 _local = threading.local()
+_configuration: tuple | None = None  # (pid, source, Configuration): read once per process
 
 
-def api_client() -> k8s_client.ApiClient:
-    """The API client for this process and thread, built from settings on first use."""
-    cached = getattr(_local, "client", None)
-    if cached is not None and cached[0] == os.getpid():
-        return cached[1]
+def configuration() -> k8s_client.Configuration:
+    """The cluster's configuration for this process, from settings. Reading a kubeconfig parses
+    YAML and writes its certificates to files: once per process, not once per thread."""
+    global _configuration
     source, path = settings.CLUSTER_SOURCE
-    configuration = k8s_client.Configuration()
+    if _configuration is not None and _configuration[:2] == (os.getpid(), (source, path)):
+        return _configuration[2]
+    loaded = k8s_client.Configuration()
     try:
         if source == "in-cluster":
-            k8s_config.load_incluster_config(client_configuration=configuration)
+            k8s_config.load_incluster_config(client_configuration=loaded)
         else:
-            k8s_config.load_kube_config(config_file=path, client_configuration=configuration)
+            k8s_config.load_kube_config(config_file=path, client_configuration=loaded)
     except (ConfigException, OSError) as error:
         hint = " (start the local control plane with scripts/start)" if source == "local" else ""
         where = path or "the in-cluster service account"
         raise ClusterUnavailable(f"No cluster credentials at {where}{hint}: {error}") from None
-    configuration.retries = 1
-    client = k8s_client.ApiClient(configuration)
-    _local.client = (os.getpid(), client)
+    loaded.retries = 1
+    _configuration = (os.getpid(), (source, path), loaded)
+    return loaded
+
+
+def api_client() -> k8s_client.ApiClient:
+    """The API client for this process and thread, built from settings on first use."""
+    key = (os.getpid(), settings.CLUSTER_SOURCE)
+    cached = getattr(_local, "client", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    client = k8s_client.ApiClient(copy.deepcopy(configuration()))  # a thread's own: a token refresh writes it
+    _local.client = (key, client)
     return client
 
 
 def reset_client() -> None:
-    """Forget the cached client, e.g. after the kubeconfig changed."""
+    """Forget the configuration and this thread's client, e.g. after the kubeconfig changed."""
+    global _configuration
+    _configuration = None
     _local.client = None
 
 

@@ -124,7 +124,7 @@ class Config:
         default_hosts = [] if production else ["127.0.0.1", "localhost", "testserver"]
         database_url = env.get("DATABASE_URL") or f"sqlite:///{base_dir / 'db.sqlite3'}"
         try:
-            database = dj_database_url.parse(database_url, conn_max_age=60)
+            database = dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)
         except ValueError as error:
             raise ConfigError(f"DATABASE_URL is not a database URL: {error}") from None
         return cls(

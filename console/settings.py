@@ -162,6 +162,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# Celery's Django fix-up closes the database connection after every task unless told to reuse it;
+# a worker's tasks keep theirs as requests do (CONN_MAX_AGE, checked before reuse: console.celery).
+CELERY_DB_REUSE_MAX = 1_000_000
 CONSOLE_RESYNC_SECONDS = CONFIG.resync_seconds
 CELERY_BEAT_SCHEDULE = {
     "resync": {"task": "console.reconcile.scheduled_resync", "schedule": float(CONSOLE_RESYNC_SECONDS)},

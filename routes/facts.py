@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from console.cluster import ClusterError
 from gateways import flavors
 from routes import live
+from routes.validators import TLS_PROTOCOLS
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Facts:
         return next((s for s in self.tls_secrets or () if s["name"] == name), None)
 
 
-def read(namespace: str, gateway) -> Facts:
-    """One read of each fact a route of `gateway` in `namespace` is checked against."""
+def read(namespace: str, gateway, secrets: bool = True) -> Facts:
+    """One read of each fact a route of `gateway` in `namespace` is checked against; the TLS
+    secrets only when `secrets` (routes that name no TLS protocol or secret are not checked
+    against them)."""
     troubles = []
     try:
         services = tuple(live.services(namespace, cached=False))
@@ -37,7 +40,7 @@ def read(namespace: str, gateway) -> Facts:
         services = None
         troubles.append(error.message)
     try:
-        secrets = tuple(live.tls_secrets(namespace, cached=False))
+        secrets = tuple(live.tls_secrets(namespace, cached=False)) if secrets else ()
     except ClusterError as error:
         secrets = None
         troubles.append(error.message)
@@ -65,3 +68,16 @@ def split_problem(gateway, facts: Facts) -> str | None:
         f"{gateway.flavor_info.label} routes are Ingresses, which send a path to one Service: "
         "splitting traffic by weight needs a Traefik gateway."
     )
+
+
+def names_tls(items) -> bool:
+    """Whether any of these submitted routes (as parsed from a request, not yet checked) has a rule
+    naming a TLS protocol or secret; anything unreadable counts as yes."""
+    for data in items:
+        rules = data.get("rules") if isinstance(data, dict) else None
+        if not isinstance(rules, list):
+            return True
+        for rule in rules:
+            if not isinstance(rule, dict) or rule.get("tls_secret") or rule.get("protocol") in TLS_PROTOCOLS:
+                return True
+    return False

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 
 from console import cluster
 from console.conditions import cleared, condition
@@ -453,9 +453,11 @@ def derived(routes: list[Route]) -> dict[int, route_spec.RouteSpec]:
     with transaction.atomic():
         RouteRule.objects.bulk_update(outdated, ["generated_host"])
         moved = sync_claims([(route, specs[route.pk], route.gateway.ingress_class) for route in routes])
-    for route in routes:
-        if route.pk in moved:
-            getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)  # read them afresh
+    if moved:  # the claims of these routes are read afresh, in one query
+        renewed = [route for route in routes if route.pk in moved]
+        for route in renewed:
+            getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)
+        prefetch_related_objects(renewed, "claims")
     if moved:
         for other in competitors(set().union(*moved.values()), besides=[route.pk for route in routes]):
             send(reconcile_route, other)

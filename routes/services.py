@@ -81,15 +81,19 @@ class Context:
     taken: frozenset[str] = frozenset()  # names of the project's routes
 
 
-def context(project, gateway: Gateway | None = None, facts: route_facts.Facts | None = None, names=()) -> Context:
+def context(
+    project, gateway: Gateway | None = None, facts: route_facts.Facts | None = None, names=(), items=None
+) -> Context:
     """What deciding a route of the project needs: one read of each cluster fact (unless the door
     read them already, for its pickers) and of the database's. `names` are those of new routes,
-    to be told whether they are taken."""
+    to be told whether they are taken; `items`, the submitted routes when known: the TLS secrets
+    are read only when one of them names TLS."""
     gateway = gateway or serving_gateway(project)
+    secrets = items is None or route_facts.names_tls(items)
     return Context(
         project=project,
         gateway=gateway,
-        facts=facts if facts is not None else route_facts.read(project.namespace, gateway),
+        facts=facts if facts is not None else route_facts.read(project.namespace, gateway, secrets),
         allowances=AnnotationAllowance.as_policy(),
         domains=default_domains(),
         taken=frozenset(Route.objects.filter(project=project, name__in=list(names)).values_list("name", flat=True)),
@@ -343,7 +347,7 @@ def create_route(
     project, data: dict, alias: str = "", description: str = "", *, by=None, ctx: Context | None = None
 ) -> Route:
     """Creates a route as `decide` means it. `ctx` is the door's, when it read the facts already."""
-    ctx = ctx or context(project, names=[data.get("name")])
+    ctx = ctx or context(project, names=[data.get("name")], items=[data])
     spec = decide(ctx, data)
     with transaction.atomic():
         if problem := route_quota_problem(project, 1):
@@ -364,7 +368,7 @@ def create_routes(project, items: list[dict], *, by=None) -> list[tuple[Route, r
     reads."""
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationError({"routes": f"Give between 1 and {MAX_BATCH} routes."})
-    ctx = context(project, names=[data.get("name") for data in items if isinstance(data, dict)])
+    ctx = context(project, names=[data.get("name") for data in items if isinstance(data, dict)], items=items)
     errors = Errors()
     specs, seen = [], set()
     for i, data in enumerate(items):

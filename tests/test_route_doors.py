@@ -66,7 +66,7 @@ TABLE = {
 
 @pytest.fixture
 def project(db, make_user, platform_admin, workspace, monkeypatch):
-    monkeypatch.setattr(route_facts, "read", lambda namespace, gateway: FACTS)
+    monkeypatch.setattr(route_facts, "read", lambda namespace, gateway, secrets=True: FACTS)
 
     def no_cluster(method, path, *args, **kwargs):
         raise AssertionError(f"a door asked the cluster: {method} {path}")

@@ -74,6 +74,11 @@ def test_an_api_post_and_a_batch_of_500_read_the_facts_once_and_outside_any_tran
     assert api.patch(f"{base}/one/", body, format="json").status_code == 200
     assert_facts_read_once(calls)
 
+    calls.clear()  # routes naming no TLS protocol or secret are not checked against the secrets
+    plain = {"name": "plain", "rules": [{"host": "plain.example.com", "paths": [{"service": "front-end", "port": 80}]}]}
+    assert api.post(f"{base}:batchCreate", {"routes": [plain]}, format="json").status_code == 201
+    assert (lists_of(calls, "services"), lists_of(calls, "secrets")) == (1, 0), calls
+
 
 def test_the_wizards_final_post_and_edit_rules_read_the_facts_once_and_outside_any_transaction(
     project_with_gateway, calls
