@@ -28,7 +28,6 @@ SEP = "|"
 COUNTERS = {  # name: (help, label names)
     "reconcile_runs": ("Reconcile runs the workers ended, by kind and result.", ("kind", "result")),
     "task_retries": ("Reconcile runs the workers queued again after a failure, by task.", ("task",)),
-    "apply_failures": ("Applies the cluster refused or could not take, by kind and reason.", ("kind", "reason")),
 }
 GAUGES = {  # name: help; set by the last periodic pass
     "periodic_pass_seconds": "How long the last periodic pass (drift checks and requeues) took.",

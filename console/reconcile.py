@@ -107,10 +107,8 @@ def send_later(task, pk, attempt: int) -> None:
         log.warning("could not queue %s(%s), the next resync will look: %s", task.name, pk, error)
 
 
-def apply_failed(error: ClusterError, model) -> list[dict]:
-    """The conditions of an object of `model` whose apply the cluster refused or could not take;
-    counts the failure by kind and reason (console.metrics)."""
-    metrics.count("apply_failures", (model.__name__, type(error).__name__))
+def apply_failed(error: ClusterError) -> list[dict]:
+    """The conditions of an object whose apply the cluster refused or could not take."""
     return [
         condition("Synced", False, "ApplyFailed", error.message),
         condition("Ready", False, "ApplyFailed", error.message),

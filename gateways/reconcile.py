@@ -61,7 +61,7 @@ def _reconcile_gateway(self, gateway_id: int) -> str:
     except PermissionError as error:
         return record_refusal(Gateway, gateway.pk, error)
     except cluster.ClusterError as error:
-        Gateway.record_status(gateway.pk, apply_failed(error, Gateway))
+        Gateway.record_status(gateway.pk, apply_failed(error))
         if error.retryable:
             retry_later(self, error)
         return "failed"

@@ -152,7 +152,7 @@ def reconcile_served(routes: list[Route]) -> list[tuple[str, Exception | None]]:
             live.ingress_routes_served(fresh=True)
         )
     except cluster.ClusterError as error:  # the API server cannot say: every route failed alike
-        Route.record_statuses({route.pk: Answer(apply_failed(error, Route)) for route in routes})
+        Route.record_statuses({route.pk: Answer(apply_failed(error)) for route in routes})
         return [("failed", error)] * len(routes)
     specs = derived([route for route in routes if serving(route)])
     plans, answers, results = planned(
@@ -178,7 +178,7 @@ def planned(routes: list[Route], specs: dict, reads: "Reads") -> tuple[dict, dic
             answers[route.pk] = refusal(Route, route.pk, error)
             results[route.pk] = ("refused", None)
         except cluster.ClusterError as error:  # a read the plan needed failed: this route alone retries
-            answers[route.pk] = Answer(apply_failed(error, Route))
+            answers[route.pk] = Answer(apply_failed(error))
             results[route.pk] = ("failed", error)
     return plans, answers, results
 
@@ -186,7 +186,7 @@ def planned(routes: list[Route], specs: dict, reads: "Reads") -> tuple[dict, dic
 def answered(step: Plan, done) -> tuple[Answer, tuple[str, Exception | None]]:
     """What carrying out a plan answered: its route's status and result."""
     if isinstance(done, cluster.ClusterError):
-        return Answer(apply_failed(done, Route)), ("failed", done)
+        return Answer(apply_failed(done)), ("failed", done)
     applied, load_balancer = done
     fields = {"urls": step.urls, "load_balancer": load_balancer, "applied": applied}
     if step.hold and step.route.gateway.state != "Error":
@@ -396,7 +396,7 @@ def concurrently(work, items) -> list:
 
 
 def record_failure(pk, error: cluster.ClusterError) -> None:
-    Route.record_status(pk, apply_failed(error, Route))
+    Route.record_status(pk, apply_failed(error))
 
 
 def digest(manifests: list[dict]) -> str:

@@ -26,7 +26,7 @@ def _reconcile_project(self, project_id: int) -> str:
             return remove_namespace(self, project)
         return apply_namespace(self, project)
     except cluster.ClusterError as error:
-        Project.record_status(project.pk, apply_failed(error, Project))
+        Project.record_status(project.pk, apply_failed(error))
         if error.retryable:
             retry_later(self, error)
         return "failed"

@@ -2,8 +2,6 @@
 concurrently and writes their status at once, yet each route keeps its own answer. With the real
 worker, API server and a ResourceQuota that lets only some of a batch in."""
 
-import re
-
 import pytest
 
 from console import cluster
@@ -17,7 +15,6 @@ from tenants import services
 from tenants.models import Project
 from tests.conftest import api_as, wait_for
 
-METRICS_TOKEN = "bulk-reconcile-metrics-token-01"
 # Both passes run it: the raw status SQL (executemany, GREATEST or MAX).
 pytestmark = [pytest.mark.cluster, pytest.mark.both_databases]
 
@@ -94,17 +91,8 @@ def quota(namespace: str, ingresses_allowed: int, used: int) -> None:
     cluster.request("PUT", f"{path}/ingresses/status", body=current)
 
 
-def refusals_counted(client) -> float:
-    """What /metrics says of the Route applies the cluster refused (the worker counts in Redis)."""
-    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}").content.decode()
-    found = re.search(r'kubeconsole_apply_failures_total\{kind="Route",reason="Forbidden"\} (\S+)', text)
-    return float(found.group(1)) if found else 0.0
-
-
-def test_a_refused_apply_marks_only_its_route_and_the_rest_of_the_batch_is_served(shop, worker, client, settings):
+def test_a_refused_apply_marks_only_its_route_and_the_rest_of_the_batch_is_served(shop, worker):
     project, _ = shop
-    settings.CONSOLE_METRICS_TOKEN, settings.CELERY_BROKER_URL = METRICS_TOKEN, worker.env["REDIS_URL"]
-    refused_before = refusals_counted(client)
     quota(project.namespace, ingresses_allowed=5, used=0)
     names = [f"web-{i:02}" for i in range(8)]
     batch_create(shop, names)
@@ -123,7 +111,6 @@ def test_a_refused_apply_marks_only_its_route_and_the_rest_of_the_batch_is_serve
         assert "exceeded quota" in synced_condition["message"], synced_condition
         assert route.state == "Error" and not route.in_sync
     assert ingresses(project.namespace) == {r.name for r in served}
-    assert refusals_counted(client) >= refused_before + 3  # the quota admission's 403s, by kind and reason
 
     quota(project.namespace, ingresses_allowed=20, used=5)
     resync.apply()  # one periodic pass, as Celery beat would run it
