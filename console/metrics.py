@@ -9,13 +9,11 @@ ahead of the host check, since a scraper names the pod's address."""
 
 import hmac
 import logging
-import os
-import time
 
 import redis
 from django.conf import settings
 from django.http import HttpResponse
-from prometheus_client import CollectorRegistry, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
@@ -108,29 +106,8 @@ class ConsoleCollector:
                 yield GaugeMetricFamily(f"{PREFIX}_{name}", description, value=float(gauges[name.encode()]))
 
 
-# Request latency is each web process's own: gunicorn's workers write theirs to files in
-# PROMETHEUS_MULTIPROC_DIR (scripts/console web makes it), merged when scraped.
-REQUEST_SECONDS = Histogram(
-    f"{PREFIX}_http_request_duration_seconds",
-    "Time the console took to answer, by view (its URL name), method and status class.",
-    ["view", "method", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-    registry=None,
-)
-METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 REGISTRY = CollectorRegistry(auto_describe=False)
 REGISTRY.register(ConsoleCollector())
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    multiprocess.MultiProcessCollector(REGISTRY)
-else:
-    REGISTRY.register(REQUEST_SECONDS)
-
-
-def observe(request, response, seconds: float) -> None:
-    match = request.resolver_match
-    method = request.method if request.method in METHODS else "OTHER"
-    view = match.view_name if match is not None else "unmatched"  # a 404 names no view
-    REQUEST_SECONDS.labels(view, method, f"{response.status_code // 100}xx").observe(seconds)
 
 
 def authorised(request) -> bool:
@@ -139,18 +116,14 @@ def authorised(request) -> bool:
 
 
 class MetricsMiddleware:
-    """Answers GET and HEAD of `/metrics` ahead of the other middleware (no session, no host
-    check), and times every other request."""
+    """Answers GET and HEAD of `/metrics` ahead of the other middleware: no session, no host check."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.path_info != "/metrics" or request.method not in ("GET", "HEAD"):
-            started = time.perf_counter()
-            response = self.get_response(request)
-            observe(request, response, time.perf_counter() - started)
-            return response
+            return self.get_response(request)
         if not settings.CONSOLE_METRICS_TOKEN:
             return HttpResponse("Metrics are not enabled: set CONSOLE_METRICS_TOKEN.\n", status=404)
         if not authorised(request):
