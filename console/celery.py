@@ -29,20 +29,6 @@ def recycle_database_connections(task=None, **kwargs) -> None:
     close_old_connections()
 
 
-@signals.task_postrun.connect
-def count_run(sender=None, retval=None, state=None, **kwargs) -> None:
-    from console import metrics
-
-    metrics.run_ended(sender, retval, state)
-
-
-@signals.task_retry.connect
-def count_retry(sender=None, **kwargs) -> None:
-    from console import metrics
-
-    metrics.count("task_retries", (sender.name,))
-
-
 def heartbeat_file() -> Path:
     """Where a worker on this machine (or in this pod) says it is alive."""
     default = Path(tempfile.gettempdir()) / f"kube-console-worker-{os.getuid()}.heartbeat"

@@ -85,14 +85,6 @@ def parse_domain(name: str, value: str | None) -> str:
     return domain
 
 
-def parse_token(name: str, value: str | None) -> str:
-    """A bearer token of 24 to 256 printable ASCII characters without spaces, or "" (turned off)."""
-    token = (value or "").strip()
-    if token and not (24 <= len(token) <= 256 and token.isascii() and token.isprintable() and " " not in token):
-        raise ConfigError(f"{name} must be 24 to 256 printable ASCII characters without spaces")
-    return token
-
-
 @dataclass(frozen=True)
 class Config:
     mode: str
@@ -115,7 +107,6 @@ class Config:
     quotas: dict
     flavor_images: dict
     default_domain: str
-    metrics_token: str
 
     @property
     def production(self) -> bool:
@@ -164,7 +155,6 @@ class Config:
             },
             flavor_images=parse_mapping("CONSOLE_FLAVOR_IMAGES", env.get("CONSOLE_FLAVOR_IMAGES")),
             default_domain=parse_domain("CONSOLE_DEFAULT_DOMAIN", env.get("CONSOLE_DEFAULT_DOMAIN")),
-            metrics_token=parse_token("CONSOLE_METRICS_TOKEN", env.get("CONSOLE_METRICS_TOKEN")),
         )
 
     def cluster_source(self) -> tuple[str, str | None]:

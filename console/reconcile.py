@@ -9,7 +9,6 @@ a change survives Redis, a worker or the API server being down for a while.
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -25,7 +24,6 @@ from django.db import models, transaction
 from django.db.models import F
 from kombu.exceptions import OperationalError
 
-from console import metrics
 from console.cluster import ClusterError, kind_of
 from console.conditions import condition
 from console.models import Answer
@@ -344,23 +342,6 @@ def requeue_if_changed(instance, generation: int, current: int | None = None) ->
         send(task_for(type(instance)), instance.pk)
 
 
-def kind_of_task(task) -> str | None:
-    """The kind (model name) a reconcile task brings in line, or None for other tasks."""
-    for reconciler in _reconcilers:
-        if task in (reconciler.task, reconciler.many):
-            return reconciler.model.__name__
-    return None
-
-
-def backlog() -> dict[str, int]:
-    """{kind: number of objects whose observed generation lags their generation}: what the workers
-    have yet to bring in line."""
-    return {
-        reconciler.model.__name__: reconciler.model.objects.filter(observed_generation__lt=F("generation")).count()
-        for reconciler in _reconcilers
-    }
-
-
 def task_for(model):
     for reconciler in _reconcilers:
         if reconciler.model is model:
@@ -386,7 +367,7 @@ def scheduled_resync() -> dict | None:
 @shared_task(name="console.reconcile.resync", ignore_result=True)
 def resync() -> dict:
     """Re-enqueues every object whose observed generation lags, and every drifted one."""
-    started, queued = time.monotonic(), {}
+    queued = {}
     for reconciler in _reconcilers:
         lagging = set(
             reconciler.model.objects.filter(observed_generation__lt=F("generation")).values_list("pk", flat=True)
@@ -406,6 +387,4 @@ def resync() -> dict:
         queued[reconciler.model.__name__] = len(lagging)
     if any(queued.values()):
         log.info("resync queued %s", queued)
-    metrics.set_gauge("periodic_pass_seconds", time.monotonic() - started)
-    metrics.set_gauge("periodic_pass_end_time_seconds", time.time())
     return queued

@@ -37,7 +37,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "console.health.HealthMiddleware",  # first: probes name the pod's address, which no allowed host lists
-    "console.metrics.MetricsMiddleware",  # so do scrapers
     "console.middleware.ServerTimingMiddleware",
     "console.middleware.RequestAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -155,7 +154,6 @@ SPECTACULAR_SETTINGS = {
 # and requeued when a worker dies mid-task; publishing fails fast when Redis is down
 # because the periodic pass re-enqueues whatever is not in sync.
 CELERY_BROKER_URL = CONFIG.redis_url
-CELERY_TASK_DEFAULT_QUEUE = "celery"  # console.metrics reports its length
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -175,7 +173,6 @@ CELERY_BEAT_SCHEDULE = {
 CLUSTER_SOURCE = CONFIG.cluster_source()
 CLUSTER_TIMEOUT_SECONDS = CONFIG.cluster_timeout_seconds
 SERVER_TIMING = CONFIG.server_timing
-CONSOLE_METRICS_TOKEN = CONFIG.metrics_token  # /metrics answers this bearer token; off when empty
 # Namespace names no project may take, besides the built-in list (tenants/validators.py).
 CONSOLE_RESERVED_NAMESPACES = CONFIG.reserved_namespaces
 # Whether a workspace admin may add a platform admin to their workspace (platform admins always may).

@@ -72,8 +72,7 @@ def reconcile_routes(self, route_ids: list[int]) -> dict:
     one read of the routes with their rules, paths and claims, one admission query, one list of
     Services per namespace, the applies issued concurrently, one status write. What a route needs
     beyond that (being deleted, waiting for its namespace, a retry after a failed apply, a lock
-    another run holds) it gets from reconcile_route, alone. Returns how many routes ended with each
-    result (console.metrics counts them)."""
+    another run holds) it gets from reconcile_route, alone."""
     outcome = Counter()
     for start in range(0, len(route_ids), CHUNK):
         alone = []
@@ -85,8 +84,9 @@ def reconcile_routes(self, route_ids: list[int]) -> dict:
                 outcome[result] += 1
                 if error is not None and error.retryable:
                     retry_alone(reconcile_route, route.pk)
-        for pk in alone:  # counted by their own runs
+        for pk in alone:
             send(reconcile_route, pk)
+        outcome["alone"] += len(alone)
     return dict(outcome)
 
 
