@@ -78,6 +78,9 @@ def names_tls(items) -> bool:
         if not isinstance(rules, list):
             return True
         for rule in rules:
-            if not isinstance(rule, dict) or rule.get("tls_secret") or rule.get("protocol") in TLS_PROTOCOLS:
+            if not isinstance(rule, dict) or rule.get("tls_secret"):
+                return True
+            protocol = rule.get("protocol")
+            if not isinstance(protocol, str | None) or protocol in TLS_PROTOCOLS:  # a list is not hashable
                 return True
     return False

@@ -458,7 +458,6 @@ def derived(routes: list[Route]) -> dict[int, route_spec.RouteSpec]:
         for route in renewed:
             getattr(route, "_prefetched_objects_cache", {}).pop("claims", None)
         prefetch_related_objects(renewed, "claims")
-    if moved:
         for other in competitors(set().union(*moved.values()), besides=[route.pk for route in routes]):
             send(reconcile_route, other)
     return specs

@@ -254,3 +254,18 @@ def test_every_door_stores_the_same_route_or_refuses_it_on_the_same_fields(proje
     differing = {door: outcome for door, outcome in outcomes.items() if outcome != reference}
     assert not differing, (reference, differing)
     assert len(outcomes) >= 5
+
+
+@pytest.mark.parametrize(
+    ("items", "reads_secrets"),
+    [
+        ([{"rules": [{"protocol": "http", "paths": []}, {"paths": []}]}], False),
+        ([{"rules": [{"paths": []}]}, {"rules": [{"protocol": "wss"}]}], True),
+        ([{"rules": [{"protocol": "http", "tls_secret": "shop-tls"}]}], True),
+        ([{"rules": [{"protocol": ["https"]}]}], True),  # what a parser let through is read, never a crash
+        ([{"rules": "all of them"}], True),
+        (["not a route"], True),
+    ],
+)
+def test_the_secrets_are_read_only_for_routes_that_name_tls(items, reads_secrets):
+    assert route_facts.names_tls(items) is reads_secrets
